@@ -1,0 +1,66 @@
+"""Calculators: plain arithmetic about video models, as pure functions returning numbers.
+
+Chapter 1 needs one: how many bytes a raw (uncompressed) video takes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+@dataclass(frozen=True)
+class ByteSize:
+    """A number of bytes that can speak in decimal (GB = 10^9) and binary (GiB = 2^30) units."""
+
+    bytes: int
+
+    def to(self, unit: str) -> float:
+        """This size in ``unit``, one of B, KB, MB, GB, TB, KiB, MiB, GiB, TiB."""
+        if unit not in _UNITS:
+            raise ValueError(f"unknown unit {unit!r}; expected one of {', '.join(_UNITS)}")
+        return self.bytes / _UNITS[unit]
+
+    def _best(self, units: tuple[str, ...]) -> str:
+        unit = next((u for u in reversed(units) if self.bytes >= _UNITS[u]), units[0])
+        return f"{self.to(unit):.2f} {unit}"
+
+    @property
+    def decimal(self) -> str:
+        """E.g. ``'1.66 GB'``."""
+        return self._best(("B", "KB", "MB", "GB", "TB"))
+
+    @property
+    def binary(self) -> str:
+        """E.g. ``'1.54 GiB'``."""
+        return self._best(("B", "KiB", "MiB", "GiB", "TiB"))
+
+    def __str__(self) -> str:
+        return f"{self.decimal} = {self.binary}"
+
+
+def raw_video_size(*, height: int, width: int, fps: float, seconds: float, channels: int = 3,
+                   bytes_per_sample: int = 1) -> ByteSize:
+    """Bytes of an uncompressed video: ``frames x height x width x channels x bytes_per_sample``.
+
+    Why it matters: raw video is what a network consumes, and it is huge (the lecture's ~1.5 GB per
+    minute of SD video), which is why models train on short, small, low-frame-rate clips.
+
+    Args:
+        height, width: frame size in pixels.
+        fps, seconds: frame rate and duration; the frame count is ``round(fps * seconds)``.
+        channels: 3 for RGB.
+        bytes_per_sample: 1 for uint8, 4 for float32.
+    """
+    for name, value in (("height", height), ("width", width), ("channels", channels),
+                        ("bytes_per_sample", bytes_per_sample)):
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value}")
+    if fps <= 0 or seconds <= 0:
+        raise ValueError(f"fps and seconds must be positive, got fps={fps}, seconds={seconds}")
+    frames = round(fps * seconds)
+    if frames < 1:
+        raise ValueError(f"fps x seconds = {fps * seconds:g} is less than one frame")
+    return ByteSize(frames * height * width * channels * bytes_per_sample)

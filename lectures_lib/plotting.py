@@ -1,0 +1,136 @@
+"""Figures for the book: frame strips, scrubbable animations, sampler timelines, cost curves.
+
+Every figure here is a static PNG or a self-contained HTML animation, so it shows on the website,
+which has no kernel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import HTML
+from matplotlib import animation
+from matplotlib.figure import Figure
+
+from .calculators import raw_video_size
+
+
+def _as_frames(frames: np.ndarray) -> np.ndarray:
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] not in (1, 3):
+        raise ValueError(f"expected frames (T, H, W, C) with C in (1, 3), got {frames.shape}")
+    return frames[..., 0] if frames.shape[-1] == 1 else frames
+
+
+def show_frames(frames: np.ndarray, *, indices: Sequence[int] | None = None, ncols: int = 8,
+                titles: Sequence[str] | None = None, width: float = 10.0) -> Figure:
+    """A strip (or grid) of frames, titled with their indices unless ``titles`` are given.
+
+    Args:
+        frames: ``(T, H, W, C)`` uint8 frames (C = 1 or 3).
+        indices: which frames to show (all when None).
+        ncols: frames per row.
+        titles: one title per shown frame.
+        width: figure width in inches.
+    """
+    frames = _as_frames(frames)
+    indices = list(range(len(frames))) if indices is None else list(indices)
+    titles = [f"t={i}" for i in indices] if titles is None else list(titles)
+    if len(titles) != len(indices):
+        raise ValueError(f"got {len(titles)} titles for {len(indices)} frames")
+    ncols = min(ncols, len(indices))
+    nrows = -(-len(indices) // ncols)
+    h, w = frames.shape[1:3]
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(width, width / ncols * h / w * nrows + 0.35 * nrows))
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i, title in zip(axes.flat, indices, titles):
+        ax.imshow(frames[i], cmap="gray" if frames.ndim == 3 else None)
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def animate_frames(frames: np.ndarray, *, fps: float, title: str = "", width: float = 4.0,
+                   dpi: int = 80) -> HTML:
+    """A scrubbable, self-contained HTML animation of ``(T, H, W, C)`` frames (matplotlib jshtml).
+
+    It needs no kernel and no video codec, so it plays on the static website. Every frame is
+    embedded as a JPEG of ``width`` inches at ``dpi``: keep clips short and small.
+    """
+    frames = _as_frames(frames)
+    h, w = frames.shape[1:3]
+    fig, ax = plt.subplots(figsize=(width, width * h / w + 0.3), dpi=dpi)
+    ax.axis("off")
+    image = ax.imshow(frames[0], cmap="gray" if frames.ndim == 3 else None)
+    label = ax.set_title(f"{title}  frame 0/{len(frames) - 1}".strip(), fontsize=9)
+
+    def draw(t: int) -> None:
+        image.set_data(frames[t])
+        label.set_text(f"{title}  frame {t}/{len(frames) - 1}".strip())
+
+    fig.tight_layout()
+    anim = animation.FuncAnimation(fig, draw, frames=len(frames), interval=1000 / fps)
+    with plt.rc_context({"animation.frame_format": "jpeg"}):
+        html = anim.to_jshtml(fps=fps, default_mode="loop")
+    plt.close(fig)
+    return HTML(html)
+
+
+def plot_sampling(num_frames: int, rows: Mapping[str, np.ndarray], *, fps: float,
+                  width: float = 10.0) -> Figure:
+    """Which frames each sampler takes: one timeline row per sampler.
+
+    Args:
+        num_frames: frames in the video.
+        rows: sampler name -> frame indices, either ``(N,)`` or ``(num_clips, clip_len)``; the clips
+            of one row get different colours.
+        fps: the video's frame rate, for the seconds axis on top.
+    """
+    fig, ax = plt.subplots(figsize=(width, 0.55 * len(rows) + 1.2))
+    colours = plt.get_cmap("tab10").colors
+    for y, (name, idx) in enumerate(rows.items()):
+        clips = np.atleast_2d(np.asarray(idx))
+        offsets = np.linspace(0.2, -0.2, len(clips)) if len(clips) > 1 else [0.0]
+        for k, (clip, dy) in enumerate(zip(clips, offsets)):  # overlapping clips stay visible
+            ax.scatter(clip, np.full(len(clip), dy - y), s=12, marker="|" if len(clip) > 60 else "o",
+                       color=colours[k % len(colours)], linewidths=1)
+    ax.set_yticks(-np.arange(len(rows)), list(rows))
+    ax.set_xlim(-2, num_frames + 1)
+    ax.set_ylim(-len(rows) + 0.5, 0.5)
+    ax.set_xlabel("frame index")
+    top = ax.secondary_xaxis("top", functions=(lambda f: f / fps, lambda s: s * fps))
+    top.set_xlabel("seconds")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_raw_sizes(resolutions: Mapping[str, tuple[int, int]], *, fps: Sequence[float] = (5, 30),
+                   seconds: float = 60.0, width: float = 8.0) -> Figure:
+    """The static twin of the raw-size explorer: bytes per ``seconds`` for each resolution and fps.
+
+    Args:
+        resolutions: name -> ``(height, width)``.
+        fps: one bar per frame rate.
+        seconds: duration of the video.
+    """
+    fig, ax = plt.subplots(figsize=(width, 3.6))
+    names = list(resolutions)
+    bar = 0.8 / len(fps)
+    for k, rate in enumerate(fps):
+        gib = [raw_video_size(height=h, width=w, fps=rate, seconds=seconds).to("GiB")
+               for h, w in resolutions.values()]
+        xs = np.arange(len(names)) + (k - (len(fps) - 1) / 2) * bar
+        ax.bar(xs, gib, bar, label=f"{rate:g} fps")
+        for x, g in zip(xs, gib):
+            ax.annotate(f"{g:.3g}", (x, g), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(np.arange(len(names)), names)
+    ax.set_yscale("log")
+    ax.set_ylabel(f"GiB per {seconds:g} s (uint8 RGB)")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig

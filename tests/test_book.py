@@ -1,0 +1,107 @@
+"""Structural tests of the book: TOC, setup cells, portability, stored outputs, environment."""
+
+import json
+import re
+import tomllib
+
+import nbformat
+import pytest
+import yaml
+
+from booktoc import ROOT, toc_documents, toc_notebooks
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+NOTEBOOKS = toc_notebooks()
+IDS = [p.name for p in NOTEBOOKS]
+
+
+def code_cells(path):
+    return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+
+
+def test_toc_and_book_folder_agree():
+    on_disk = {p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts}
+    assert on_disk == set(NOTEBOOKS)
+    pages = {p for p in (ROOT / "book").rglob("*.md")}
+    assert pages <= set(toc_documents())
+
+
+def test_config_executes_nothing_and_builds_only_the_toc():
+    assert CONFIG["execute"]["execute_notebooks"] == "off"
+    assert CONFIG["only_build_toc_files"] is True
+    assert CONFIG["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert CONFIG["repository"]["path_to_book"] == ""
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_first_cell_is_the_setup_cell(path):
+    repo = CONFIG["repository"]
+    install = f'    %pip install -q "git+{repo["url"]}@{repo["branch"]}"'
+    first = code_cells(path)[0].source.splitlines()
+    assert first[:5] == [
+        "# Setup: in Colab, install the book's helper library; everywhere else it is already installed.",
+        "import sys",
+        'IN_COLAB = "google.colab" in sys.modules',
+        "if IN_COLAB:",
+        install,
+    ]
+    assert "%pip" not in "\n".join(c.source for c in code_cells(path)[1:]), "pip only in the setup cell"
+    assert code_cells(path)[0].outputs == [], "the setup cell prints nothing"
+
+
+DOWNLOADS = re.compile(r"urlretrieve|urlopen|requests\.|wget|curl |torch\.hub|download=True|"
+                       r"load_state_dict_from_url|from_pretrained|https?://")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_no_downloads_or_machine_paths(path):
+    for cell in code_cells(path)[1:]:
+        assert not DOWNLOADS.search(cell.source), f"a download in:\n{cell.source}"
+    text = path.read_text()
+    assert not re.search(r"/(root|home|tmp|work|Users)/", text), "a machine path is stored"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_stored_outputs_come_from_one_clean_run(path):
+    cells = code_cells(path)
+    counts = [c.execution_count for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), "re-run: python tests/execute_notebooks.py"
+    for cell in cells:
+        assert all(o.output_type != "error" for o in cell.outputs)
+    assert nbformat.read(path, as_version=4).metadata.kernelspec.name == "python3"
+    assert path.stat().st_size < 3e6, "keep a notebook under 3 MB"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_chapter_follows_the_template(path):
+    nb = nbformat.read(path, as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert "*Lecture 18, section" in nb.cells[0].source
+    for heading in ("## Summary", "## Exercises", "## References"):
+        assert heading in markdown, f"missing {heading}"
+    assert "hide-cell" in json.dumps([c.metadata.get("tags", []) for c in nb.cells]) or \
+        ":class: dropdown" in markdown, "exercise solutions hide behind a toggle"
+
+
+def test_every_widget_has_a_static_twin_on_the_website():
+    for path in NOTEBOOKS:
+        for cell in code_cells(path):
+            if any("widget-view+json" in o.get("data", {}) for o in cell.outputs):
+                assert "remove-output" in cell.metadata.get("tags", []), cell.source
+
+
+def test_requirements_pin_the_environment():
+    lines = [l.split("#")[0].strip() for l in (ROOT / "requirements.txt").read_text().splitlines()]
+    pins = dict(l.split("==") for l in lines if "==" in l)
+    assert pins["torch"] == "2.13.0"
+    assert pins["jupyter-book"].startswith("1.")
+    for name in ("nbval", "pytest", "ipykernel", "ipywidgets", "matplotlib", "opencv-python-headless"):
+        assert name in pins
+    assert "-e ." in lines
+
+
+def test_library_declares_only_loose_lower_bounds():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for dep in project["dependencies"]:
+        assert "==" not in dep and "<" not in dep, dep

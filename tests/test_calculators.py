@@ -1,0 +1,41 @@
+"""Unit tests for lectures_lib.calculators, against FACTS.md section 2."""
+
+import pytest
+
+from lectures_lib.calculators import ByteSize, raw_video_size
+
+
+def test_lecture_sizes_are_binary_units():
+    sd = raw_video_size(height=480, width=640, fps=30, seconds=60)
+    hd = raw_video_size(height=1080, width=1920, fps=30, seconds=60)
+    clip = raw_video_size(height=112, width=112, fps=5, seconds=3.2)
+    assert sd.bytes == 1_658_880_000 and hd.bytes == 11_197_440_000 and clip.bytes == 602_112
+    assert (sd.decimal, sd.binary) == ("1.66 GB", "1.54 GiB")
+    assert (hd.decimal, hd.binary) == ("11.20 GB", "10.43 GiB")
+    assert clip.to("KiB") == 588 and str(clip) == "602.11 KB = 588.00 KiB"
+
+
+def test_channels_and_sample_width_multiply():
+    base = raw_video_size(height=10, width=20, fps=2, seconds=3)
+    assert base.bytes == 6 * 10 * 20 * 3
+    assert raw_video_size(height=10, width=20, fps=2, seconds=3, channels=1, bytes_per_sample=4).bytes == base.bytes * 4 // 3
+
+
+def test_byte_size_units():
+    size = ByteSize(3 * 2**30)
+    assert size.to("GiB") == 3 and size.to("GB") == pytest.approx(3.221225472)
+    assert ByteSize(999).decimal == "999.00 B" and ByteSize(1024).binary == "1.00 KiB"
+    with pytest.raises(ValueError, match="unknown unit 'gb'"):
+        size.to("gb")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(height=0, width=1, fps=1, seconds=1), "height must be a positive integer, got 0"),
+    (dict(height=1, width=2.5, fps=1, seconds=1), "width must be a positive integer, got 2.5"),
+    (dict(height=1, width=1, fps=-1, seconds=1), "fps and seconds must be positive"),
+    (dict(height=1, width=1, fps=1, seconds=0.2), "less than one frame"),
+    (dict(height=1, width=1, fps=1, seconds=1, bytes_per_sample=0), "bytes_per_sample must be"),
+])
+def test_raw_video_size_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        raw_video_size(**kwargs)
