@@ -134,3 +134,85 @@ def plot_raw_sizes(resolutions: Mapping[str, tuple[int, int]], *, fps: Sequence[
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
+
+
+def _tile(clips: np.ndarray, ncols: int, pad: int = 2) -> np.ndarray:
+    """``(N, T, H, W, C)`` -> ``(T, rows*(H+pad), ncols*(W+pad), C)``: clips side by side, white gaps."""
+    N, T, H, W, C = clips.shape
+    rows = -(-N // ncols)
+    out = np.full((T, rows * (H + pad), ncols * (W + pad), C), 255, np.uint8)
+    for k, clip in enumerate(clips):
+        r, c = divmod(k, ncols)
+        out[:, r * (H + pad):r * (H + pad) + H, c * (W + pad):c * (W + pad) + W] = clip
+    return out
+
+
+def show_clips(clips, labels: Sequence[int], classes: Sequence[str], *, frames: int = 6,
+               width: float = 9.0) -> Figure:
+    """One row per clip, ``frames`` evenly spaced frames each, labelled with the clip's class.
+
+    Args:
+        clips: ``(N, C, T, H, W)`` float tensor in [0, 1].
+        labels: N class indices.
+        classes: class names.
+    """
+    from .video import batch_to_frames
+    video = batch_to_frames(clips)                                   # (N, C, T, H, W) -> (N, T, H, W, C)
+    N, T = video.shape[:2]
+    shown = np.linspace(0, T - 1, frames).round().astype(int)
+    fig, axes = plt.subplots(N, frames, squeeze=False, figsize=(width, width / frames * N * 1.02))
+    for i in range(N):
+        for j, t in enumerate(shown):
+            axes[i, j].imshow(video[i, t])
+            axes[i, j].set_xticks([])
+            axes[i, j].set_yticks([])
+            if i == 0:
+                axes[i, j].set_title(f"t={t}", fontsize=9)
+        axes[i, 0].set_ylabel(classes[int(labels[i])], rotation=0, ha="right", va="center", fontsize=9)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def animate_clips(clips, labels: Sequence[int], classes: Sequence[str], *, fps: float = 6,
+                  ncols: int = 4, width: float = 6.0) -> HTML:
+    """The clips playing side by side in one scrubbable animation, titled with their classes."""
+    from .video import batch_to_frames
+    tiled = _tile(batch_to_frames(clips), ncols)
+    names = " | ".join(classes[int(y)] for y in labels)
+    return animate_frames(tiled, fps=fps, title=names if len(names) < 90 else "", width=width)
+
+
+def plot_histories(histories: Mapping[str, object], *, key: str = "val_acc",
+                   chance: float | None = None, width: float = 8.0) -> Figure:
+    """Learning curves: ``key`` (e.g. validation accuracy) per epoch, one line per model."""
+    fig, ax = plt.subplots(figsize=(width, 3.2))
+    for name, history in histories.items():
+        values = history[key]
+        ax.plot(range(1, len(values) + 1), values, marker="o", label=name)
+    if chance is not None:
+        ax.axhline(chance, color="grey", ls="--", lw=1, label="chance")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(key.replace("_", " "))
+    ax.legend(frameon=False, fontsize=8, ncols=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(confusion, classes: Sequence[str], *, title: str = "", ax=None) -> Figure:
+    """A confusion matrix with counts: rows are true classes, columns predictions."""
+    confusion = np.asarray(confusion)
+    fig = ax.figure if ax is not None else plt.figure(figsize=(4.2, 3.8))
+    ax = ax if ax is not None else fig.add_subplot()
+    ax.imshow(confusion, cmap="Blues")
+    for (i, j), n in np.ndenumerate(confusion):
+        if n:
+            ax.text(j, i, str(n), ha="center", va="center", fontsize=7,
+                    color="white" if n > confusion.max() / 2 else "black")
+    ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,158 @@
+"""Datasets: the procedural mini video dataset, and a folder of real videos laid out like UCF-101.
+
+Why a generated dataset: real video datasets reward a single-frame model for recognising the
+*scene* (a pool means "swimming"). In the mini dataset the motion classes are built so that no
+single frame can tell them apart (see :mod:`lectures_lib.synthetic`), and an ``appearance_bias``
+knob adds back exactly as much scene-gives-away-the-class as you ask for. Videos are generated
+deterministically from ``(seed, split, index)`` on the fly; nothing is stored on disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .synthetic import (MOTION_CLASSES, ORDER_CLASSES, SPLITS, MiniVideoConfig, noise_bank, render,
+                        sample_params)
+from .video import frames_to_clip, random_clip, read_video, resample_indices, uniform_clips
+
+__all__ = ["MOTION_CLASSES", "ORDER_CLASSES", "MiniVideoConfig", "MiniVideos", "VideoFolder"]
+
+
+class MiniVideos(Dataset):
+    """A split of the mini video dataset: ``(clip, label)`` pairs, generated on the fly.
+
+    Args:
+        split: "train", "val" or "test" (disjoint random streams).
+        size: number of videos.
+        config: the generator's knobs.
+        seed: dataset seed; with ``(split, index)`` it fixes every video.
+        clip_len: frames per item; None gives whole videos. Shorter clips are sampled from the
+            video: a new random clip per :meth:`set_epoch` for training, or, when ``num_clips`` is
+            set, ``num_clips`` clips spread uniformly over the video (test-time averaging).
+        num_clips: test-time multi-clip items.
+        cache: keep whole videos in memory once drawn (as 8-bit, exactly what was drawn); for
+            datasets that are read many times, such as a training set shared by several models.
+
+    Shape:
+        item: ``(C, T, H, W)`` float32 in [0, 1], or ``(num_clips, C, T, H, W)``; an int label.
+    """
+
+    def __init__(self, split: str, size: int, config: MiniVideoConfig = MiniVideoConfig(), *,
+                 seed: int = 0, clip_len: int | None = None, num_clips: int | None = None,
+                 cache: bool = False) -> None:
+        if size < 1:
+            raise ValueError(f"size must be >= 1, got {size}")
+        if clip_len is not None and not 1 <= clip_len <= config.frames:
+            raise ValueError(f"clip_len must be in [1, {config.frames}], got {clip_len}")
+        if num_clips is not None and clip_len is None:
+            raise ValueError("num_clips needs clip_len: the clips are shorter than the video")
+        if cache and clip_len is not None:
+            raise ValueError("cache keeps whole videos; it cannot be used with clip_len")
+        self.split, self.size, self.config, self.seed = split, size, config, seed
+        self.clip_len, self.num_clips, self.epoch = clip_len, num_clips, 0
+        self._params = [sample_params(config, seed, split, i) for i in range(size)]
+        self.bank = noise_bank(config, seed)
+        self.labels = torch.tensor([int(p["label"][0]) for p in self._params])
+        self._cache = None
+        if cache:
+            self._cache = torch.cat([(self.batch(range(i, min(i + 256, size)))[0] * 255).round().to(torch.uint8)
+                                     for i in range(0, size, 256)])
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.config.classes
+
+    def __len__(self) -> int:
+        return self.size
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw a new random clip of every video (training with ``clip_len``)."""
+        self.epoch = epoch
+
+    def _times(self, index: int) -> np.ndarray:
+        frames, clip_len = self.config.frames, self.clip_len
+        if clip_len is None:
+            return np.arange(frames)[None]
+        if self.num_clips is not None:
+            return uniform_clips(frames, clip_len, self.num_clips)
+        rng = np.random.default_rng([self.seed, SPLITS[self.split], index, self.epoch, 1])
+        return random_clip(frames, clip_len, rng=rng)[None]
+
+    def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        """Generate many items at once: much faster than one by one.
+
+        Returns:
+            clips ``(B, C, T, H, W)`` (or ``(B, num_clips, C, T, H, W)``) and labels ``(B,)``.
+        """
+        indices = [int(i) for i in indices]
+        if not indices or min(indices) < 0 or max(indices) >= self.size:
+            raise IndexError(f"indices must be in [0, {self.size}), got {indices[:5]}...")
+        if self._cache is not None:
+            return self._cache[indices].float().div_(255), self.labels[indices]
+        times = [self._times(i) for i in indices]
+        per_item = len(times[0])
+        params = {k: np.concatenate([np.repeat(self._params[i][k], per_item, 0) for i in indices])
+                  for k in self._params[0]}
+        clips = render(params, np.concatenate(times), self.config, self.bank)
+        if self.num_clips is not None:
+            clips = clips.view(len(indices), per_item, *clips.shape[1:])  # (B*N, C, T, H, W) -> (B, N, C, T, H, W)
+        return clips, self.labels[indices]
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        clips, labels = self.batch([index])
+        return clips[0], int(labels[0])
+
+
+class VideoFolder(Dataset):
+    """Real videos laid out like UCF-101, ``root/<class>/<video>.avi``, sampled into clips.
+
+    Every item decodes its file with OpenCV (:func:`lectures_lib.video.read_video`), optionally
+    resamples the frame rate, and takes one random clip (training) or ``num_clips`` uniform ones.
+
+    Args:
+        root: the folder of class folders; classes are the sorted folder names.
+        clip_len, stride: frames per clip and the step between them.
+        size: resize frames to ``(H, W)``; None keeps the file's size.
+        fps: resample every video to this frame rate first; None keeps the file's rate.
+        num_clips: return ``(num_clips, C, T, H, W)`` uniform clips per video instead of one.
+        seed: fixes the random clips, with the index and :meth:`set_epoch`.
+        extensions: which files are videos.
+    """
+
+    def __init__(self, root: str | Path, *, clip_len: int = 16, stride: int = 1,
+                 size: tuple[int, int] | None = None, fps: float | None = None,
+                 num_clips: int | None = None, seed: int = 0,
+                 extensions: tuple[str, ...] = (".avi", ".mp4", ".webm", ".mkv", ".mov")) -> None:
+        root = Path(root)
+        if not root.is_dir():
+            raise FileNotFoundError(f"no folder of class folders at {root}")
+        folders = sorted(d for d in root.iterdir() if d.is_dir())
+        self.samples = [(f, label) for label, d in enumerate(folders) for f in sorted(d.iterdir())
+                        if f.suffix.lower() in extensions]
+        if not self.samples:
+            raise ValueError(f"{root} holds no videos ({', '.join(extensions)}) in class folders "
+                             f"laid out as root/<class>/<video>")
+        self.classes = tuple(d.name for d in folders)
+        self.clip_len, self.stride, self.size, self.fps = clip_len, stride, size, fps
+        self.num_clips, self.seed, self.epoch = num_clips, seed, 0
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        path, label = self.samples[index]
+        frames, src_fps = read_video(path, size=self.size)
+        if self.fps is not None:
+            frames = frames[resample_indices(len(frames), src_fps, self.fps)]
+        if self.num_clips is not None:
+            idx = uniform_clips(len(frames), self.clip_len, self.num_clips, stride=self.stride)
+            return torch.stack([frames_to_clip(frames[i]) for i in idx]), label
+        rng = np.random.default_rng([self.seed, index, self.epoch])
+        return frames_to_clip(frames[random_clip(len(frames), self.clip_len, stride=self.stride, rng=rng)]), label

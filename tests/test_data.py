@@ -1,0 +1,175 @@
+"""Unit tests for the mini video dataset (lectures_lib.data, lectures_lib.synthetic) and VideoFolder."""
+
+import numpy as np
+import pytest
+import torch
+
+from lectures_lib import data, synthetic, video
+
+
+def test_videos_are_deterministic_per_seed_split_and_index():
+    a = data.MiniVideos("train", 6)
+    b = data.MiniVideos("train", 6)
+    assert torch.equal(a.batch([3, 5])[0], b.batch([3, 5])[0])
+    assert torch.equal(a[4][0], a.batch([2, 4])[0][1])               # one at a time == batched
+    assert not torch.equal(a[4][0], data.MiniVideos("val", 6)[4][0])
+    assert not torch.equal(a[4][0], data.MiniVideos("train", 6, seed=1)[4][0])
+
+
+def test_items_are_clips_in_unit_range_with_8_bit_levels():
+    clip, label = data.MiniVideos("train", 8)[3]
+    assert clip.shape == (3, 16, 32, 32) and clip.dtype == torch.float32 and label == 3
+    assert 0 <= clip.min() and clip.max() <= 1
+    assert torch.equal(clip * 255, (clip * 255).round())
+
+
+def test_labels_are_balanced():
+    ds = data.MiniVideos("train", 80)
+    assert torch.bincount(ds.labels).tolist() == [10] * 8
+    assert data.MiniVideos("val", 6, data.MiniVideoConfig(task="order")).classes == data.ORDER_CLASSES
+
+
+def class_moments(bias: float, n: int = 1600) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-class mean frame and mean squared frame, pooled over all frames: (K, 3, H, W) each."""
+    ds = data.MiniVideos("test", n, data.MiniVideoConfig(appearance_bias=bias))
+    x, y = ds.batch(range(n))
+    first = torch.stack([x[y == k].mean(dim=(0, 2)) for k in range(8)])
+    second = torch.stack([(x[y == k] ** 2).mean(dim=(0, 2)) for k in range(8)])
+    return first, second
+
+
+def test_single_frames_cannot_tell_the_classes_apart():
+    """Pooled over time, every class has the same per-pixel frame statistics (bias 0)...
+
+    ...so a model that sees frames one at a time has nothing to go on. The same statistic on biased
+    data (the scene reveals the class) is far apart, which shows the test can fail.
+    """
+    first, second = class_moments(0.0)
+    spread = (first - first.mean(0)).abs().mean().item()
+    spread2 = (second - second.mean(0)).abs().mean().item()
+    biased_first, _ = class_moments(1.0)
+    biased_spread = (biased_first - biased_first.mean(0)).abs().mean().item()
+    assert spread < 0.02 and spread2 < 0.02
+    assert biased_spread > 4 * spread
+
+
+def test_moving_attribute_matches_the_label_and_reversal_pairs_mirror():
+    cfg = data.MiniVideoConfig()
+    rates = {}
+    for index, name in enumerate(data.MOTION_CLASSES):
+        p = synthetic.sample_params(cfg, 0, "train", index)
+        moving = {k: float(p[k][0, 0]) for k in ("dx", "dy", "dlogr", "dangle") if p[k][0, 0] != 0}
+        assert len(moving) == 1, name
+        rates[name] = moving
+    for a, b in [("right", "left"), ("down", "up"), ("grow", "shrink"), ("clockwise", "counterclockwise")]:
+        (ka, va), (kb, vb) = next(iter(rates[a].items())), next(iter(rates[b].items()))
+        assert ka == kb and va > 0 > vb
+
+
+def test_appearance_bias_ties_the_tint_to_the_class():
+    def tint_index(cfg, i):
+        tint = synthetic.sample_params(cfg, 0, "train", i)["tint"][0]
+        return int(np.argmin(np.abs(synthetic.TINTS / synthetic.TINTS.sum(1, keepdims=True)
+                                    - tint / tint.sum()).sum(1)))
+    full = data.MiniVideoConfig(appearance_bias=1.0)
+    assert all(tint_index(full, i) == i % 8 for i in range(40))
+    none = data.MiniVideoConfig(appearance_bias=0.0)
+    agree = np.mean([tint_index(none, i) == i % 8 for i in range(800)])
+    half = np.mean([tint_index(data.MiniVideoConfig(appearance_bias=0.5), i) == i % 8 for i in range(800)])
+    assert agree < 0.2 and 0.45 < half < 0.65                        # 1/8 and 1/2 + 1/16 expected
+
+
+def test_order_task_label_is_which_object_flashes_first():
+    cfg = data.MiniVideoConfig(task="order")
+    for i in range(20):
+        square_t, disk_t = synthetic.sample_params(cfg, 0, "test", i)["flash"][0]
+        assert (square_t < disk_t) == (i % 2 == 0)
+
+
+def test_clips_multi_clips_and_epochs():
+    cfg = data.MiniVideoConfig(frames=24)
+    train = data.MiniVideos("train", 4, cfg, clip_len=16)
+    first = train.batch([0, 1])[0]
+    assert first.shape == (2, 3, 16, 32, 32)
+    assert torch.equal(first, train.batch([0, 1])[0])
+    train.set_epoch(1)
+    assert not torch.equal(first, train.batch([0, 1])[0])           # a new random clip per epoch
+    test = data.MiniVideos("test", 4, cfg, clip_len=16, num_clips=3)
+    clips, _ = test.batch([2])
+    whole, _ = data.MiniVideos("test", 4, cfg).batch([2])
+    assert clips.shape == (1, 3, 3, 16, 32, 32)
+    assert torch.equal(clips[0, 0], whole[0, :, :16]) and torch.equal(clips[0, 2], whole[0, :, 8:])
+
+
+def test_cache_returns_exactly_what_was_drawn():
+    assert torch.equal(data.MiniVideos("val", 10, cache=True).batch([7, 2])[0],
+                       data.MiniVideos("val", 10).batch([7, 2])[0])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(task="dance"), "task must be 'motion' or 'order'"),
+    (dict(appearance_bias=1.5), r"appearance_bias must be in \[0, 1\]"),
+    (dict(speed=(1.0, 0.5)), "0 < low <= high"),
+    (dict(frames=40), "do not fit"),
+    (dict(height=6), "every size >= 8"),
+])
+def test_config_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        data.MiniVideoConfig(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(size=0), "size must be >= 1"),
+    (dict(size=4, clip_len=20), r"clip_len must be in \[1, 16\]"),
+    (dict(size=4, num_clips=2), "num_clips needs clip_len"),
+    (dict(size=4, clip_len=8, cache=True), "cache keeps whole videos"),
+])
+def test_dataset_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        data.MiniVideos("train", **kwargs)
+    with pytest.raises(ValueError, match="split must be one of"):
+        data.MiniVideos("dev", 4)
+    with pytest.raises(IndexError, match=r"indices must be in \[0, 4\)"):
+        data.MiniVideos("train", 4).batch([4])
+
+
+@pytest.fixture
+def video_root(tmp_path):
+    rng = np.random.default_rng(0)
+    for name, n in (("jump", 2), ("run", 1)):
+        (tmp_path / name).mkdir()
+        for k in range(n):
+            frames = rng.integers(0, 256, (30, 16, 20, 3), dtype=np.uint8)
+            video.write_video(tmp_path / name / f"v{k}.avi", frames, fps=10)
+    (tmp_path / "run" / "notes.txt").write_text("not a video")
+    return tmp_path
+
+
+def test_video_folder_lists_classes_and_samples_clips(video_root):
+    ds = data.VideoFolder(video_root, clip_len=8, stride=2)
+    assert ds.classes == ("jump", "run") and len(ds) == 3
+    clip, label = ds[2]
+    assert clip.shape == (3, 8, 16, 20) and label == 1
+    assert torch.equal(clip, ds[2][0])
+    full = video.frames_to_clip(video.read_video(video_root / "run" / "v0.avi")[0])
+    assert [s for s in range(30 - 14) if torch.equal(full[:, s:s + 15:2], clip)] != []  # 8 frames, stride 2
+
+
+def test_video_folder_resamples_resizes_and_multi_clips(video_root):
+    ds = data.VideoFolder(video_root, clip_len=4, size=(8, 10), fps=5, num_clips=3)
+    clips, label = ds[0]
+    assert clips.shape == (3, 3, 4, 8, 10) and label == 0
+
+
+def test_video_folder_errors_name_the_problem(video_root, tmp_path_factory):
+    with pytest.raises(FileNotFoundError, match="no folder of class folders"):
+        data.VideoFolder(video_root / "missing")
+    empty = tmp_path_factory.mktemp("empty")
+    (empty / "a").mkdir()
+    with pytest.raises(ValueError, match="holds no videos"):
+        data.VideoFolder(empty)
+    (video_root / "jump" / "broken.avi").write_bytes(b"garbage" * 50)
+    ds = data.VideoFolder(video_root, clip_len=4)
+    broken = [i for i, (p, _) in enumerate(ds.samples) if p.name == "broken.avi"][0]
+    with pytest.raises(ValueError, match="broken.avi"):
+        ds[broken]

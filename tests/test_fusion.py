@@ -1,0 +1,78 @@
+"""Unit tests for the chapter-2 models (lectures_lib.fusion)."""
+
+import pytest
+import torch
+from torch import nn
+
+from lectures_lib import fusion
+
+T = 8
+BUILDERS = {
+    "single frame": lambda: fusion.SingleFrameCNN(5),
+    "late fusion avg": lambda: fusion.LateFusion(5, T),
+    "late fusion mlp": lambda: fusion.LateFusion(5, T, head="mlp"),
+    "early fusion": lambda: fusion.EarlyFusion(5, T),
+    "3D CNN": lambda: fusion.CNN3D(5),
+}
+
+
+@pytest.fixture
+def clip():
+    return torch.rand(2, 3, T, 32, 32, generator=torch.Generator().manual_seed(0))
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_shapes_and_gradient_flow(name, clip):
+    torch.manual_seed(0)
+    model = BUILDERS[name]()
+    out = model(clip)
+    assert out.shape == (2, 5)
+    nn.functional.cross_entropy(out, torch.tensor([1, 3])).backward()
+    for pname, p in model.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, pname
+
+
+@pytest.mark.parametrize("name, invariant", [("single frame", True), ("late fusion avg", True),
+                                             ("late fusion mlp", False), ("early fusion", False),
+                                             ("3D CNN", False)])
+def test_which_models_are_blind_to_frame_order(name, invariant, clip):
+    torch.manual_seed(0)
+    model = BUILDERS[name]().eval()
+    with torch.no_grad():
+        same = torch.allclose(model(clip), model(clip.flip(2)), atol=1e-5)
+    assert same == invariant
+
+
+def test_single_frame_averages_per_frame_probabilities(clip):
+    model = fusion.SingleFrameCNN(5).eval()
+    with torch.no_grad():
+        expected = model.frame_logits(clip).softmax(-1).mean(1).log()
+        assert torch.allclose(model(clip), expected, atol=1e-6)
+        assert torch.allclose(model(clip).exp().sum(1), torch.ones(2))
+
+
+def test_input_layout_errors(clip):
+    with pytest.raises(ValueError, match=r"expected \(B, C, T, H, W\) with C=3, got \(2, 8, 3, 32, 32\)"):
+        fusion.CNN3D(5)(clip.transpose(1, 2))
+    with pytest.raises(ValueError, match=r"C=3, T=8, got \(2, 3, 6, 32, 32\)"):
+        fusion.EarlyFusion(5, T)(clip[:, :, :6])
+    with pytest.raises(ValueError, match=r"T=8"):
+        fusion.LateFusion(5, T, head="mlp")(clip[:, :, :6])
+    assert fusion.LateFusion(5, T)(clip[:, :, :6]).shape == (2, 5)   # avg pooling takes any T
+    with pytest.raises(ValueError, match="head must be 'avg' or 'mlp'"):
+        fusion.LateFusion(5, T, head="max")
+    with pytest.raises(ValueError, match="with C=1"):
+        fusion.SingleFrameCNN(5, in_channels=1)(clip)
+
+
+@pytest.mark.parametrize("build, expected", [(fusion.late_fusion_toy, (1, 24, 1, 1, 1)),
+                                             (fusion.early_fusion_toy, (1, 24, 1, 1)),
+                                             (fusion.cnn3d_toy, (1, 24, 1, 1, 1))])
+def test_lecture_toys_on_3x20x64x64(build, expected):
+    assert build()(torch.zeros(1, 3, 20, 64, 64)).shape == expected
+
+
+def test_fold_time_into_channels_keeps_each_frames_channels_together():
+    x = torch.arange(2 * 3 * 4 * 1 * 1, dtype=torch.float32).reshape(2, 3, 4, 1, 1)
+    y = fusion.FoldTimeIntoChannels()(x)
+    assert y.shape == (2, 12, 1, 1) and y[1, 3 * 4 - 1, 0, 0] == x[1, 2, 3, 0, 0]
