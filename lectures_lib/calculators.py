@@ -1,11 +1,15 @@
 """Calculators: plain arithmetic about video models, as pure functions returning numbers.
 
-Chapter 1 needs one: how many bytes a raw (uncompressed) video takes.
+Raw video sizes (chapter 1), and parameter and multiply-add counts of a model (chapter 2 on).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 _UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
           "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
@@ -64,3 +68,24 @@ def raw_video_size(*, height: int, width: int, fps: float, seconds: float, chann
     if frames < 1:
         raise ValueError(f"fps x seconds = {fps * seconds:g} is less than one frame")
     return ByteSize(frames * height * width * channels * bytes_per_sample)
+
+
+def count_params(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+@torch.no_grad()
+def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
+    """Multiply-adds of one forward pass on a zero input of ``input_shape`` (batch included).
+
+    Counted by ``torch.utils.flop_counter.FlopCounterMode``, which reports FLOPs = 2 x MACs and
+    counts convolutions and matrix products only (no pooling, activations or normalisation).
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    with FlopCounterMode(display=False) as counter:
+        model(torch.zeros(input_shape, device=device))
+    model.train(was_training)
+    return counter.get_total_flops() // 2

@@ -34,8 +34,9 @@ class MiniVideos(Dataset):
             video: a new random clip per :meth:`set_epoch` for training, or, when ``num_clips`` is
             set, ``num_clips`` clips spread uniformly over the video (test-time averaging).
         num_clips: test-time multi-clip items.
-        cache: keep whole videos in memory once drawn (as 8-bit, exactly what was drawn); for
-            datasets that are read many times, such as a training set shared by several models.
+        cache: draw every whole video once, at construction, and keep it in memory as 8-bit
+            (exactly what is drawn); clips are then cut from memory. For datasets read many times,
+            such as a training set shared by several models.
 
     Shape:
         item: ``(C, T, H, W)`` float32 in [0, 1], or ``(num_clips, C, T, H, W)``; an int label.
@@ -50,8 +51,6 @@ class MiniVideos(Dataset):
             raise ValueError(f"clip_len must be in [1, {config.frames}], got {clip_len}")
         if num_clips is not None and clip_len is None:
             raise ValueError("num_clips needs clip_len: the clips are shorter than the video")
-        if cache and clip_len is not None:
-            raise ValueError("cache keeps whole videos; it cannot be used with clip_len")
         self.split, self.size, self.config, self.seed = split, size, config, seed
         self.clip_len, self.num_clips, self.epoch = clip_len, num_clips, 0
         self._params = [sample_params(config, seed, split, i) for i in range(size)]
@@ -59,7 +58,8 @@ class MiniVideos(Dataset):
         self.labels = torch.tensor([int(p["label"][0]) for p in self._params])
         self._cache = None
         if cache:
-            self._cache = torch.cat([(self.batch(range(i, min(i + 256, size)))[0] * 255).round().to(torch.uint8)
+            whole = np.arange(config.frames)[None]
+            self._cache = torch.cat([(self._render(range(i, min(i + 256, size)), whole) * 255).round().to(torch.uint8)
                                      for i in range(0, size, 256)])
 
     @property
@@ -82,6 +82,14 @@ class MiniVideos(Dataset):
         rng = np.random.default_rng([self.seed, SPLITS[self.split], index, self.epoch, 1])
         return random_clip(frames, clip_len, rng=rng)[None]
 
+    def _render(self, indices, times: np.ndarray | None = None) -> torch.Tensor:
+        """Draw the given videos at ``times`` (the same for all) or at each one's own clip times."""
+        per = [times if times is not None else self._times(i) for i in indices]
+        n = len(per[0])
+        params = {k: np.concatenate([np.repeat(self._params[i][k], n, 0) for i in indices])
+                  for k in self._params[0]}
+        return render(params, np.concatenate(per), self.config, self.bank)  # (B*n, C, Tc, H, W)
+
     def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
         """Generate many items at once: much faster than one by one.
 
@@ -91,15 +99,18 @@ class MiniVideos(Dataset):
         indices = [int(i) for i in indices]
         if not indices or min(indices) < 0 or max(indices) >= self.size:
             raise IndexError(f"indices must be in [0, {self.size}), got {indices[:5]}...")
-        if self._cache is not None:
-            return self._cache[indices].float().div_(255), self.labels[indices]
-        times = [self._times(i) for i in indices]
-        per_item = len(times[0])
-        params = {k: np.concatenate([np.repeat(self._params[i][k], per_item, 0) for i in indices])
-                  for k in self._params[0]}
-        clips = render(params, np.concatenate(times), self.config, self.bank)
+        B = len(indices)
+        if self._cache is None:
+            clips = self._render(indices)                               # (B*N, C, T, H, W)
+        else:
+            times = torch.as_tensor(np.stack([self._times(i) for i in indices]))  # (B, N, Tc)
+            videos = self._cache[indices]                               # (B, C, F, H, W) uint8
+            _, C, F, H, W = videos.shape
+            N, Tc = times.shape[1:]
+            picked = videos.gather(2, times.view(B, 1, N * Tc, 1, 1).expand(B, C, N * Tc, H, W))
+            clips = picked.view(B, C, N, Tc, H, W).transpose(1, 2).reshape(B * N, C, Tc, H, W).float().div_(255)
         if self.num_clips is not None:
-            clips = clips.view(len(indices), per_item, *clips.shape[1:])  # (B*N, C, T, H, W) -> (B, N, C, T, H, W)
+            clips = clips.view(B, -1, *clips.shape[1:])                 # (B*N, C, T, H, W) -> (B, N, C, T, H, W)
         return clips, self.labels[indices]
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:

@@ -8,7 +8,10 @@ the lecture's whole comparison::
     early fusion : all 3T channels -> first 2-D conv -> 2-D CNN ------------------> classifier
     3-D CNN      : clip -> 3-D conv -> 3-D conv -> 3-D conv (time fused slowly) -> classifier
 
-All take ``(B, C, T, H, W)``. Reference: Karpathy et al., 2014, "Large-scale Video Classification
+All take ``(B, C, T, H, W)``. Each pools its last feature maps over space with a global *max*
+(not the average of the lecture's toys): a small moving object is a sparse signal, and averaging
+dilutes it in a shaking background (on the mini dataset the 3-D CNN then trained to 0.94-0.96
+validation accuracy for three seeds, against 0.60-0.85 with averaging). Reference: Karpathy et al., 2014, "Large-scale Video Classification
 with Convolutional Neural Networks" (CVPR).
 """
 
@@ -65,19 +68,29 @@ class SingleFrameCNN(nn.Module):
         """Per-frame class scores: ``(B, C, T, H, W) -> (B, T, K)``."""
         check_clips(x, channels=self.in_channels)
         B, C, T, H, W = x.shape
-        feats = self.encoder(fold_time(x)).mean(dim=(2, 3))        # (B*T, C, H, W) -> (B*T, D)
+        feats = self.encoder(fold_time(x)).amax(dim=(2, 3))        # (B*T, C, H, W) -> (B*T, D)
         return unfold_time(self.classifier(feats), T)               # (B*T, K) -> (B, T, K)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         probs = self.frame_logits(x).softmax(dim=-1).mean(dim=1)    # (B, T, K) -> (B, K)
         return probs.clamp_min(1e-12).log()
 
+    def training_loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Train on frames, not clips: every frame is an example labelled with its video's class.
+
+        Returns the mean per-frame cross-entropy and the clip-level outputs (for accuracy).
+        """
+        logits = self.frame_logits(x)                               # (B, T, K)
+        B, T, K = logits.shape
+        loss = nn.functional.cross_entropy(logits.reshape(B * T, K), y.repeat_interleave(T))  # (B*T, K)
+        return loss, logits.softmax(dim=-1).mean(dim=1).clamp_min(1e-12).log()
+
 
 class LateFusion(nn.Module):
     """Run a 2-D CNN on every frame, then fuse the per-frame features at the very end.
 
-    Two variants from the lecture: ``head="avg"`` averages the features over space and time and
-    applies one linear layer (blind to frame order: a clip and its reversal get the same logits);
+    Two variants from the lecture: ``head="avg"`` pools each frame's features over space, averages
+    them over time and applies one linear layer (blind to frame order: a clip and its reversal get the same logits);
     ``head="mlp"`` flattens the ``T`` per-frame feature vectors and classifies them with an MLP
     (order-aware, but frames only meet after the last conv, too late to compare low-level motion).
 
@@ -106,7 +119,7 @@ class LateFusion(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_clips(x, channels=self.in_channels, frames=None if self.head == "avg" else self.num_frames)
         B, C, T, H, W = x.shape
-        feats = unfold_time(self.encoder(fold_time(x)).mean(dim=(2, 3)), T)  # (B*T, D) -> (B, T, D)
+        feats = unfold_time(self.encoder(fold_time(x)).amax(dim=(2, 3)), T)  # (B*T, D) -> (B, T, D)
         fused = feats.mean(dim=1) if self.head == "avg" else feats.flatten(1)  # (B, D) or (B, T*D)
         return self.classifier(fused)
 
@@ -115,7 +128,9 @@ class EarlyFusion(nn.Module):
     """Stack all frames as channels, ``3T x H x W``, so the first 2-D conv sees the whole clip.
 
     One layer of temporal processing, and no temporal shift invariance: the first conv has separate
-    weights for every frame, so the same motion at another time needs other filters.
+    weights for every frame, so the same motion at another time needs other filters. It gets more
+    of them by default (width 24, not 16): with 16, three seeds reached 0.90-0.94 validation
+    accuracy on the mini dataset, with 24 0.97-0.98.
 
     Args:
         num_classes: K.
@@ -126,7 +141,7 @@ class EarlyFusion(nn.Module):
         ``(B, C, T, H, W) -> (B, K)`` logits.
     """
 
-    def __init__(self, num_classes: int, num_frames: int, *, in_channels: int = 3, width: int = 16) -> None:
+    def __init__(self, num_classes: int, num_frames: int, *, in_channels: int = 3, width: int = 24) -> None:
         super().__init__()
         self.num_frames, self.in_channels = num_frames, in_channels
         self.encoder = frame_encoder(in_channels * num_frames, width)
@@ -136,7 +151,7 @@ class EarlyFusion(nn.Module):
         check_clips(x, channels=self.in_channels, frames=self.num_frames)
         B, C, T, H, W = x.shape
         stacked = x.reshape(B, C * T, H, W)                          # (B, C, T, H, W) -> (B, C*T, H, W)
-        return self.classifier(self.encoder(stacked).mean(dim=(2, 3)))
+        return self.classifier(self.encoder(stacked).amax(dim=(2, 3)))
 
 
 class CNN3D(nn.Module):
@@ -161,7 +176,7 @@ class CNN3D(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_clips(x, channels=self.in_channels)
-        return self.classifier(self.features(x).mean(dim=(2, 3, 4)))  # (B, D, T', H', W') -> (B, D)
+        return self.classifier(self.features(x).amax(dim=(2, 3, 4)))  # (B, D, T', H', W') -> (B, D)
 
 
 class FoldTimeIntoChannels(nn.Module):

@@ -102,6 +102,9 @@ def fit(model: nn.Module, train: Dataset, val: Dataset | None = None, *, epochs:
         device: torch.device | None = None, seed: int = 0, verbose: bool = True) -> History:
     """Train ``model`` with AdamW and a one-cycle learning-rate schedule on cross-entropy.
 
+    A model that defines ``training_loss(x, y) -> (loss, outputs)`` is trained on that loss
+    instead: :class:`~lectures_lib.fusion.SingleFrameCNN` uses it to learn from single frames.
+
     Args:
         model: maps ``(B, C, T, H, W)`` to ``(B, K)`` logits (or log-probabilities).
         train, val: datasets of ``(clip, label)``; ``val`` is evaluated after every epoch.
@@ -127,8 +130,11 @@ def fit(model: nn.Module, train: Dataset, val: Dataset | None = None, *, epochs:
         bar = _progress(len(train), f"epoch {epoch}/{epochs}")
         for x, y in _batches(train, batch_size, True, seed * 1000 + epoch):
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            out = model(x)
-            loss = nn.functional.cross_entropy(out, y)
+            if hasattr(model, "training_loss"):
+                loss, out = model.training_loss(x, y)
+            else:
+                out = model(x)
+                loss = nn.functional.cross_entropy(out, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -227,12 +227,14 @@ def clip_indices(num_frames: int, start: int, clip_len: int, *, stride: int = 1)
 def uniform_clips(num_frames: int, clip_len: int, num_clips: int, *, stride: int = 1) -> np.ndarray:
     """Test-time sampling: ``num_clips`` clips with starts spread evenly over the whole video.
 
+    The first clip starts the video and the last one ends it; a single clip is the middle one.
+
     Returns:
         ``(num_clips, clip_len)`` frame indices.
     """
     _check_counts(num_frames=num_frames, clip_len=clip_len, num_clips=num_clips, stride=stride)
     last_start = max(num_frames - (clip_len - 1) * stride - 1, 0)
-    starts = np.round(np.linspace(0, last_start, num_clips)).astype(int)
+    starts = np.round(np.linspace(0, last_start, num_clips) if num_clips > 1 else [last_start / 2]).astype(int)
     return np.stack([clip_indices(num_frames, s, clip_len, stride=stride) for s in starts])
 
 

@@ -39,3 +39,21 @@ def test_byte_size_units():
 def test_raw_video_size_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         raw_video_size(**kwargs)
+
+
+def test_count_macs_and_params_match_closed_forms():
+    import torch
+    from torch import nn
+
+    from lectures_lib.calculators import count_macs, count_params
+    conv = nn.Conv3d(3, 12, 3, padding=1)
+    assert count_params(conv) == 12 * 3 * 27 + 12
+    assert count_macs(conv, (2, 3, 20, 64, 64)) == 2 * 12 * 20 * 64 * 64 * 3 * 27   # bias not counted
+    net = nn.Sequential(nn.Conv2d(60, 12, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4), nn.Flatten(),
+                        nn.Linear(12 * 16 * 16, 7))
+    assert count_macs(net, (1, 60, 64, 64)) == 12 * 64 * 64 * 60 * 9 + 12 * 16 * 16 * 7
+    assert net.training                                               # mode restored
+    frozen = nn.Linear(4, 2)
+    frozen.weight.requires_grad_(False)
+    assert count_params(frozen) == 2
+    assert count_macs(nn.Sequential(nn.Linear(4, 2)).to(torch.float32), (3, 4)) == 24

@@ -101,9 +101,24 @@ def test_clips_multi_clips_and_epochs():
     assert torch.equal(clips[0, 0], whole[0, :, :16]) and torch.equal(clips[0, 2], whole[0, :, 8:])
 
 
+def test_single_test_clip_is_the_middle_one():
+    cfg = data.MiniVideoConfig(frames=24)
+    clips, _ = data.MiniVideos("test", 2, cfg, clip_len=16, num_clips=1).batch([1])
+    whole, _ = data.MiniVideos("test", 2, cfg).batch([1])
+    assert torch.equal(clips[0, 0], whole[0, :, 4:20])
+
+
 def test_cache_returns_exactly_what_was_drawn():
     assert torch.equal(data.MiniVideos("val", 10, cache=True).batch([7, 2])[0],
                        data.MiniVideos("val", 10).batch([7, 2])[0])
+    cfg = data.MiniVideoConfig(frames=20)
+    for kwargs in (dict(clip_len=8), dict(clip_len=8, num_clips=3)):
+        cached = data.MiniVideos("train", 6, cfg, cache=True, **kwargs)
+        drawn = data.MiniVideos("train", 6, cfg, **kwargs)
+        for epoch in (0, 3):
+            cached.set_epoch(epoch)
+            drawn.set_epoch(epoch)
+            assert torch.equal(cached.batch([5, 0, 3])[0], drawn.batch([5, 0, 3])[0])
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -122,7 +137,6 @@ def test_config_errors(kwargs, match):
     (dict(size=0), "size must be >= 1"),
     (dict(size=4, clip_len=20), r"clip_len must be in \[1, 16\]"),
     (dict(size=4, num_clips=2), "num_clips needs clip_len"),
-    (dict(size=4, clip_len=8, cache=True), "cache keeps whole videos"),
 ])
 def test_dataset_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):

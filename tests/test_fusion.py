@@ -51,6 +51,15 @@ def test_single_frame_averages_per_frame_probabilities(clip):
         assert torch.allclose(model(clip).exp().sum(1), torch.ones(2))
 
 
+def test_single_frame_trains_on_frames(clip):
+    model = fusion.SingleFrameCNN(5)
+    y = torch.tensor([1, 4])
+    loss, out = model.training_loss(clip, y)
+    logits = model.frame_logits(clip)                                  # (2, T, 5)
+    per_frame = nn.functional.cross_entropy(logits.reshape(2 * T, 5), y.repeat_interleave(T))
+    assert torch.allclose(loss, per_frame) and torch.allclose(out, model(clip), atol=1e-6)
+
+
 def test_input_layout_errors(clip):
     with pytest.raises(ValueError, match=r"expected \(B, C, T, H, W\) with C=3, got \(2, 8, 3, 32, 32\)"):
         fusion.CNN3D(5)(clip.transpose(1, 2))

@@ -176,6 +176,7 @@ def test_uniform_clips_cover_the_video():
     assert (np.diff(clips, axis=1) == 5).all()
     assert np.all(np.diff(clips[:, 0]) > 0)
     assert video.uniform_clips(5, 8, 3).tolist() == [[0, 1, 2, 3, 4, 4, 4, 4]] * 3  # short video
+    assert video.uniform_clips(30, 10, 1).tolist() == [list(range(10, 20))]          # the middle clip
 
 
 def test_random_clip_is_seeded_and_in_range():
