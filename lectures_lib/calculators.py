@@ -5,6 +5,7 @@ Raw video sizes (chapter 1), and parameter and multiply-add counts of a model (c
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
@@ -89,3 +90,51 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
         model(torch.zeros(input_shape, device=device))
     model.train(was_training)
     return counter.get_total_flops() // 2
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """One layer's cost for one clip: output shape, parameters, multiply-adds, output bytes."""
+
+    name: str
+    output: tuple[int, ...]
+    params: int
+    macs: int
+    activation_bytes: int
+
+
+_FREE = (nn.ReLU, nn.Dropout, nn.Flatten, nn.Identity, nn.Softmax)
+
+
+def layer_costs(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerCost]:
+    """Per-layer cost of one forward pass on ``input_shape`` (without the batch axis).
+
+    The model is copied to PyTorch's ``meta`` device, which tracks shapes but allocates no
+    memory; build a paper-size network there too (``with torch.device("meta"): net = c3d()``) and
+    C3D's 80 M parameters cost nothing to analyse. Multiply-adds
+    come from ``FlopCounterMode`` (FLOPs / 2); activations are float32 outputs.
+    """
+    meta = copy.deepcopy(model).to("meta").eval()
+    names = {m: n for n, m in meta.named_modules()}
+    outputs: dict[nn.Module, tuple] = {}
+
+    def record(module: nn.Module, inputs: tuple, out: torch.Tensor) -> None:
+        outputs.setdefault(module, tuple(out.shape))
+
+    hooks = [m.register_forward_hook(record)
+             for m in meta.modules() if not list(m.children()) and not isinstance(m, _FREE)]
+    try:
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            meta(torch.zeros((1, *input_shape), device="meta"))
+    finally:
+        for h in hooks:
+            h.remove()
+    flops = counter.get_flop_counts()
+    root = type(meta).__name__
+    costs = []
+    for module, shape in outputs.items():
+        fqn = f"{root}.{names[module]}"
+        macs = sum(flops.get(fqn, {}).values()) // 2
+        costs.append(LayerCost(names[module], shape[1:], sum(p.numel() for p in module.parameters()),
+                               macs, 4 * int(torch.Size(shape[1:]).numel())))
+    return costs

@@ -216,3 +216,66 @@ def plot_confusion(confusion, classes: Sequence[str], *, title: str = "", ax=Non
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_rf_growth(tables: Mapping[str, Sequence], *, width: float = 9.0) -> Figure:
+    """Receptive field after each layer, in time (T) and in space (H), one line per model.
+
+    Args:
+        tables: model name -> rows from :func:`lectures_lib.receptive_field.receptive_fields`.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(width, 3.3), sharex=True)
+    for name, rows in tables.items():
+        for ax, axis in zip(axes, (0, 1)):
+            ax.plot(range(1, len(rows) + 1), [r.rf[axis] for r in rows], marker="o", label=name)
+    for ax, what in zip(axes, ("time: frames seen (T)", "space: pixels seen (H = W)")):
+        ax.set_title(what, fontsize=10)
+        ax.set_xlabel("layer")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("receptive field")
+    axes[0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def show_receptive_field(frames: np.ndarray, field: tuple, *, title: str = "", every: int = 2,
+                         width: float = 10.0, ax_row=None) -> Figure:
+    """Frames of a clip with one unit's receptive field drawn on them.
+
+    Args:
+        frames: ``(T, H, W, 3)`` uint8.
+        field: ``((t0, t1), (h0, h1), (w0, w1))`` inclusive, e.g. from ``unit_receptive_field``.
+        every: show every ``every``-th frame; frames outside the field's time span are faded.
+    """
+    (t0, t1), (h0, h1), (w0, w1) = field
+    shown = list(range(0, len(frames), every))
+    if ax_row is None:
+        fig, ax_row = plt.subplots(1, len(shown), figsize=(width, width / len(shown) + 0.4))
+    fig = ax_row[0].figure
+    for ax, t in zip(ax_row, shown):
+        inside = t0 <= t <= t1
+        ax.imshow(frames[t] if inside else (frames[t] * 0.45 + 140).astype(np.uint8))
+        if inside:
+            ax.add_patch(plt.Rectangle((w0 - 0.5, h0 - 0.5), w1 - w0 + 1, h1 - h0 + 1, fill=False,
+                                       edgecolor="red", linewidth=1.5))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"t={t}", fontsize=7)
+    ax_row[0].set_ylabel(title, fontsize=8, rotation=0, ha="right", va="center")
+    return fig
+
+
+def filter_frames(weight, *, scale: int = 8, ncols: int = 8) -> np.ndarray:
+    """First-layer 3-D filters as a tiled clip: ``(C_out, 3, t, h, w)`` -> ``(t, H, W, 3)`` uint8.
+
+    Each filter is normalised on its own to [0, 255] and enlarged ``scale`` times, so that its
+    ``t`` frames can be shown as a strip or played as a tiny video.
+    """
+    w = np.asarray(weight.detach().cpu() if hasattr(weight, "detach") else weight, dtype=np.float32)
+    if w.ndim != 5 or w.shape[1] != 3:
+        raise ValueError(f"expected weights (C_out, 3, t, h, w), got {w.shape}")
+    lo = w.min(axis=(1, 2, 3, 4), keepdims=True)
+    hi = w.max(axis=(1, 2, 3, 4), keepdims=True)
+    clips = ((w - lo) / np.maximum(hi - lo, 1e-8) * 255).astype(np.uint8)   # (N, 3, t, h, w)
+    clips = clips.transpose(0, 2, 3, 4, 1).repeat(scale, axis=2).repeat(scale, axis=3)  # -> (N, t, h, w, 3)
+    return _tile(clips, ncols)

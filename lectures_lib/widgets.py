@@ -32,3 +32,38 @@ def raw_size_explorer() -> w.VBox:
     update()
     return w.VBox([resolution, fps, seconds, sample, out])
 
+
+
+def receptive_field_explorer(models: dict, input_size: tuple[int, int, int, int], frames) -> w.VBox:
+    """Pick a model and a layer; see the layer's size and receptive field, drawn on ``frames``.
+
+    Args:
+        models: name -> ``nn.Module`` taking ``(B, *input_size)``.
+        input_size: ``(C, T, H, W)``.
+        frames: ``(T, H, W, 3)`` uint8 clip to draw the central unit's field on.
+    """
+    import matplotlib.pyplot as plt
+
+    from . import plotting, receptive_field as rf
+    layers = {name: rf.layers_from_module(m, input_size) for name, m in models.items()}
+    model = w.Dropdown(options=list(models), description="model")
+    layer = w.IntSlider(value=1, min=1, max=len(layers[model.value]), description="layer")
+    out = w.Output()
+
+    def update(_: object = None) -> None:
+        chosen = layers[model.value]
+        layer.max = len(chosen)
+        row = rf.receptive_fields(chosen[:layer.value], input_size)[-1]
+        unit = tuple(n // 2 for n in row.size)
+        field = rf.unit_receptive_field(chosen[:layer.value], input_size, unit)
+        with out:
+            out.clear_output(wait=True)
+            print(f"{row.name}: output {row.channels} x {'x'.join(map(str, row.size))}, "
+                  f"receptive field {'x'.join(map(str, row.rf))} (T x H x W)")
+            plotting.show_receptive_field(frames, field, title=model.value)
+            plt.show()
+
+    model.observe(update, names="value")
+    layer.observe(update, names="value")
+    update()
+    return w.VBox([model, layer, out])

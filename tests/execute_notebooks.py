@@ -26,13 +26,14 @@ def execute(path: Path) -> float:
     """Execute one notebook in place in a fresh kernel; return the wall time in seconds."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = KERNELSPEC
-    nb.metadata.pop("widgets", None)
     start = time.perf_counter()
-    # No widget state is stored: the website has no kernel, so widgets are shown live only in
-    # Colab or Jupyter, and each has a static twin figure.
-    NotebookClient(nb, timeout=900, kernel_name="python3", store_widget_state=False,
+    NotebookClient(nb, timeout=900, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
+    # Drop the widget state: the website has no kernel, so widgets are live only in Colab or
+    # Jupyter, and each has a static twin figure. (nbclient needs the state while it runs: its
+    # Output-widget capture fails without it.)
+    nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
     return seconds
 

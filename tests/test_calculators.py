@@ -57,3 +57,19 @@ def test_count_macs_and_params_match_closed_forms():
     frozen.weight.requires_grad_(False)
     assert count_params(frozen) == 2
     assert count_macs(nn.Sequential(nn.Linear(4, 2)).to(torch.float32), (3, 4)) == 24
+
+
+def test_layer_costs_on_meta_equal_a_real_run():
+    import torch
+    from torch import nn
+
+    from lectures_lib.calculators import count_macs, layer_costs
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv3d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool3d(2), nn.Flatten(),
+                        nn.Linear(4 * 2 * 4 * 4, 5))
+    costs = layer_costs(net, (3, 4, 8, 8))
+    assert [c.name for c in costs] == ["0", "2", "4"]                   # ReLU and Flatten cost nothing
+    assert [c.output for c in costs] == [(4, 4, 8, 8), (4, 2, 4, 4), (5,)]
+    assert sum(c.macs for c in costs) == count_macs(net, (1, 3, 4, 8, 8))
+    assert costs[0].params == 4 * 3 * 27 + 4 and costs[1].activation_bytes == 4 * 4 * 2 * 4 * 4
+    assert next(net.parameters()).device.type == "cpu"                 # the model itself is untouched
