@@ -63,8 +63,8 @@ def c3d(num_classes: int = 487, *, channels: tuple[int, ...] = C3D_CHANNELS,
     return nn.Sequential(layers)
 
 
-def c3d_small(num_classes: int = 8, *, width: int = 8) -> nn.Sequential:
-    """C3D's exact layout at 1/8 of its width for 3 x 16 x 32 x 32 clips (the mini dataset).
+def c3d_small(num_classes: int = 8, *, width: int = 4) -> nn.Sequential:
+    """C3D's exact layout at ``width / 64`` of its width for 3 x 16 x 32 x 32 clips (the mini dataset).
 
     Five poolings take 16 x 32 x 32 down to 1 x 1 x 1, so fc6 sees ``8 * width`` features.
     """

@@ -67,3 +67,41 @@ def receptive_field_explorer(models: dict, input_size: tuple[int, int, int, int]
     layer.observe(update, names="value")
     update()
     return w.VBox([model, layer, out])
+
+
+def c3d_costs(frames: int, size: int, width: float) -> tuple[float, float, float]:
+    """GMACs, millions of parameters and MiB of activations of C3D on ``3 x frames x size^2``.
+
+    ``width`` scales every layer's channels. Computed on the meta device (nothing allocated).
+    """
+    import torch
+    if frames % 16 or size < 32:
+        raise ValueError(f"C3D halves time 4 times and space 5 times: frames must be a multiple of 16 "
+                         f"and size >= 32, got frames={frames}, size={size}")
+
+    from . import c3d, calculators
+    channels = tuple(max(1, round(c * width)) for c in c3d.C3D_CHANNELS)
+    pooled = (frames // 16 or 1, size // 32 + 1, size // 32 + 1)      # pool5 with (0, 1, 1) padding
+    with torch.device("meta"):
+        net = c3d.c3d(channels=channels, fc_input=channels[-1] * pooled[0] * pooled[1] * pooled[2])
+    costs = calculators.layer_costs(net, (3, frames, size, size))
+    return (sum(c.macs for c in costs) / 1e9, sum(c.params for c in costs) / 1e6,
+            sum(c.activation_bytes for c in costs) / 2 ** 20)
+
+
+def c3d_cost_explorer() -> w.VBox:
+    """Clip length, frame size and channel width -> C3D's multiply-adds, parameters, activations."""
+    frames = w.SelectionSlider(options=[16, 32, 64], value=16, description="frames T")
+    size = w.SelectionSlider(options=[56, 112, 160, 224], value=112, description="H = W")
+    width = w.SelectionSlider(options=[0.25, 0.5, 1.0, 2.0], value=1.0, description="width x")
+    out = w.HTML()
+
+    def update(_: object = None) -> None:
+        macs, params, act = c3d_costs(frames.value, size.value, width.value)
+        out.value = (f"<b>{macs:.1f} GMACs</b> ({2 * macs:.1f} GFLOPs) per clip, {params:.1f} M "
+                     f"parameters, {act:.0f} MiB of float32 activations")
+
+    for control in (frames, size, width):
+        control.observe(update, names="value")
+    update()
+    return w.VBox([frames, size, width, out])

@@ -64,3 +64,80 @@ def test_raw_size_explorer_updates_with_its_controls():
     assert out.value == "<b>746.50 MB</b> = 711.91 MiB"
     fps.value = 1
     assert out.value.startswith("<b>24.88 MB</b>")
+
+
+def test_show_and_animate_labelled_clips():
+    import torch
+    clips = torch.rand(3, 3, 8, 10, 12, generator=torch.Generator().manual_seed(0))
+    fig = plotting.show_clips(clips, [0, 2, 1], ["a", "b", "c"], frames=4)
+    assert len(fig.axes) == 12
+    assert [fig.axes[i * 4].get_ylabel() for i in range(3)] == ["a", "c", "b"]
+    html = plotting.animate_clips(clips, [0, 2, 1], ["a", "b", "c"], ncols=2).data
+    assert len(re.findall(r"frames\[\d+\] = ", html)) == 8                   # the title is drawn in
+
+
+def test_tile_places_clips_in_a_grid():
+    clips = np.zeros((3, 2, 4, 5, 3), np.uint8)
+    clips[2] = 7
+    tiled = plotting._tile(clips, ncols=2, pad=1)
+    assert tiled.shape == (2, 10, 12, 3)
+    assert (tiled[:, 5:9, 0:5] == 7).all() and (tiled[:, 4, :] == 255).all()
+
+
+def test_histories_and_confusion():
+    from lectures_lib.training import History
+    h = History([{"val_acc": 0.2}, {"val_acc": 0.5}])
+    fig = plotting.plot_histories({"m": h}, chance=0.125)
+    assert fig.axes[0].lines[0].get_ydata().tolist() == [0.2, 0.5]
+    fig = plotting.plot_confusion(np.array([[3, 1], [0, 4]]), ["x", "y"], title="t")
+    texts = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert texts == ["1", "3", "4"]                                   # zero cells stay blank
+
+
+def test_receptive_field_figures():
+    from lectures_lib.receptive_field import Row
+    rows = [Row("a", 1, (4, 8, 8), (1, 3, 3), (1, 1, 1)), Row("b", 1, (2, 4, 4), (3, 6, 6), (2, 2, 2))]
+    fig = plotting.plot_rf_growth({"toy": rows})
+    assert [ln.get_ydata().tolist() for ln in (fig.axes[0].lines[0], fig.axes[1].lines[0])] == [[1, 3], [3, 6]]
+    fig = plotting.show_receptive_field(frames(t=6), ((2, 3), (1, 2), (0, 4)), every=1)
+    boxed = [ax for ax in fig.axes if ax.patches]
+    assert [ax.get_title() for ax in boxed] == ["t=2", "t=3"]
+    box = boxed[0].patches[0]
+    assert (box.get_x(), box.get_y(), box.get_width(), box.get_height()) == (-0.5, 0.5, 5, 2)
+
+
+def test_filter_frames_normalises_each_filter():
+    import torch
+    weight = torch.zeros(2, 3, 3, 2, 2)
+    weight[0, :, 1] = 5.0
+    weight[1, 0, 0, 0, 0] = -1.0
+    tiled = plotting.filter_frames(weight, scale=2, ncols=2)
+    assert tiled.shape == (3, 6, 12, 3)                                  # 4x4 tiles, 2-pixel gaps
+    assert tiled[1, :4, :4].min() == 255 and tiled[0, :4, :4].max() == 0   # filter 0: frame 1 bright
+    with pytest.raises(ValueError, match=r"\(C_out, 3, t, h, w\)"):
+        plotting.filter_frames(torch.zeros(2, 1, 3, 2, 2))
+
+
+def test_receptive_field_explorer_follows_its_controls(capsys):
+    from lectures_lib import fusion
+    box = widgets.receptive_field_explorer({"3D CNN": fusion.cnn3d_toy(), "late": fusion.late_fusion_toy()},
+                                           (3, 20, 64, 64), np.zeros((20, 64, 64, 3), np.uint8))
+    model, layer, _ = box.children
+    assert "Conv3D(3x3x3, 3->12): output 12 x 20x64x64, receptive field 3x3x3" in capsys.readouterr().out
+    layer.value = 3
+    assert "receptive field 14x14x14" in capsys.readouterr().out
+    model.value = "late"
+    assert "Conv2D(3x3, 12->24): output 24 x 20x16x16, receptive field 1x14x14" in capsys.readouterr().out
+
+
+def test_c3d_costs_and_explorer():
+    macs, params, act = widgets.c3d_costs(16, 112, 1.0)
+    assert round(macs, 3) == 38.549 and round(params, 2) == 79.99
+    assert widgets.c3d_costs(16, 112, 0.5)[0] == pytest.approx(9.92, abs=0.01)
+    box = widgets.c3d_cost_explorer()
+    frames_, size, width, out = box.children
+    assert out.value.startswith("<b>38.5 GMACs</b> (77.1 GFLOPs)")
+    size.value = 224
+    assert out.value.startswith("<b>154.1 GMACs</b>")
+    with pytest.raises(ValueError, match="multiple of 16"):
+        widgets.c3d_costs(8, 112, 1.0)
