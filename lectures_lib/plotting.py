@@ -92,7 +92,7 @@ def plot_sampling(num_frames: int, rows: Mapping[str, np.ndarray], *, fps: float
     """
     fig, ax = plt.subplots(figsize=(width, 0.55 * len(rows) + 1.2))
     colours = plt.get_cmap("tab10").colors
-    for y, (name, idx) in enumerate(rows.items()):
+    for y, idx in enumerate(rows.values()):
         clips = np.atleast_2d(np.asarray(idx))
         offsets = np.linspace(0.2, -0.2, len(clips)) if len(clips) > 1 else [0.0]
         for k, (clip, dy) in enumerate(zip(clips, offsets)):  # overlapping clips stay visible

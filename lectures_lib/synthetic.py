@@ -59,6 +59,9 @@ class MiniVideoConfig:
             raise ValueError(f"task must be 'motion' or 'order', got {self.task!r}")
         if not 0.0 <= self.appearance_bias <= 1.0:
             raise ValueError(f"appearance_bias must be in [0, 1], got {self.appearance_bias}")
+        if self.jitter < 0 or self.noise < 0 or not 0.0 <= self.occlusion <= 1.0:
+            raise ValueError(f"jitter and noise must be >= 0 and occlusion in [0, 1], got jitter="
+                             f"{self.jitter}, noise={self.noise}, occlusion={self.occlusion}")
         if not 0 < self.speed[0] <= self.speed[1]:
             raise ValueError(f"speed must be a range (low, high) with 0 < low <= high, got {self.speed}")
         if min(self.frames, self.height, self.width) < 8 or \
@@ -172,8 +175,9 @@ def _sprites() -> torch.Tensor:
     au, av = u.abs(), v.abs()
     fields = (torch.sqrt(u * u + v * v), 1.2 * torch.maximum(au, av), 0.85 * (au + av),
               1.6 * torch.maximum(0.866 * au + 0.5 * v, -v))      # disk, square, diamond, triangle
-    px_per_radius = _SPRITE / (2 * _EXTENT)                        # edges ramp over ~1 frame pixel
-    ramp = px_per_radius / 5
+    px_per_radius = _SPRITE / (2 * _EXTENT)
+    ramp = px_per_radius / 5                                       # edges ramp over 5 sprite pixels,
+                                                                   # about 1 frame pixel at radius 5
     half = ((u - 0.1) * ramp + 0.5).clamp(0, 1)                    # the dark half, u > 0.1
     shapes = [((1 - f) * ramp + 0.5).clamp(0, 1) for f in fields]
     return torch.stack([torch.stack([m, half * m]) for m in shapes])
@@ -195,8 +199,10 @@ def _background(P: dict, px: torch.Tensor, py: torch.Tensor) -> torch.Tensor:
     return left @ right                                             # (B, Tc, H, W)
 
 
-def _objects(P: dict, t: torch.Tensor, cfg: MiniVideoConfig, shake: torch.Tensor) -> torch.Tensor:
-    """Coverage of every object's shape and dark half: ``(B, K, 2, Tc, H, W)``, by sampling sprites."""
+def _objects(P: dict, t: torch.Tensor, cfg: MiniVideoConfig,
+             shake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Coverage of every object's shape and dark half ``(B, K, 2, Tc, H, W)``, by sampling sprites,
+    and which objects are flashing ``(B, Tc, K)``."""
     B, Tc = t.shape
     K = P["x"].shape[1]
     tau = (t.float() - (cfg.frames - 1) / 2)[..., None]            # (B, Tc, 1)

@@ -127,6 +127,8 @@ def test_cache_returns_exactly_what_was_drawn():
     (dict(speed=(1.0, 0.5)), "0 < low <= high"),
     (dict(frames=40), "do not fit"),
     (dict(height=6), "every size >= 8"),
+    (dict(noise=-0.1), "jitter and noise must be >= 0"),
+    (dict(occlusion=2.0), r"occlusion in \[0, 1\]"),
 ])
 def test_config_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -89,7 +89,8 @@ def test_training_macs_match_the_closed_form():
     assert training.training_macs(conv, (3, 2, 4, 4)) == 2 * forward
 
 
-def test_throughput_and_channels_last(clip=torch.rand(2, 3, 8, 16, 16)):
+def test_throughput_and_channels_last():
+    clip = torch.rand(2, 3, 8, 16, 16)
     model = fusion.CNN3D(4, width=4).eval()
     fast = training.use_channels_last(fusion.CNN3D(4, width=4)).eval()
     fast.load_state_dict(model.state_dict())
