@@ -191,6 +191,7 @@ def plot_histories(histories: Mapping[str, object], *, key: str = "val_acc",
         ax.plot(range(1, len(values) + 1), values, marker="o", label=name)
     if chance is not None:
         ax.axhline(chance, color="grey", ls="--", lw=1, label="chance")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("epoch")
     ax.set_ylabel(key.replace("_", " "))
     ax.legend(frameon=False, fontsize=8, ncols=2)
@@ -225,12 +226,17 @@ def plot_rf_growth(tables: Mapping[str, Sequence], *, width: float = 9.0) -> Fig
         tables: model name -> rows from :func:`lectures_lib.receptive_field.receptive_fields`.
     """
     fig, axes = plt.subplots(1, 2, figsize=(width, 3.3), sharex=True)
-    for name, rows in tables.items():
+    styles = [("-", 9), ("--", 6), (":", 4)]                       # coinciding lines stay visible
+    for k, (name, rows) in enumerate(tables.items()):
+        line, size = styles[k % len(styles)]
         for ax, axis in zip(axes, (0, 1)):
-            ax.plot(range(1, len(rows) + 1), [r.rf[axis] for r in rows], marker="o", label=name)
+            ax.plot(range(1, len(rows) + 1), [r.rf[axis] for r in rows], ls=line, marker="o",
+                    markersize=size, label=name)
+    longest = max(len(rows) for rows in tables.values())
     for ax, what in zip(axes, ("time: frames seen (T)", "space: pixels seen (H = W)")):
         ax.set_title(what, fontsize=10)
         ax.set_xlabel("layer")
+        ax.set_xticks(range(1, longest + 1))
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("receptive field")
     axes[0].legend(frameon=False, fontsize=8)
