@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+import torch
 from torch import nn
 
 # The paper's stages: (convs in the stage, pool kernel after it). Channels are given separately.
@@ -24,24 +25,8 @@ C3D_STAGES = ((1, (1, 2, 2)), (1, (2, 2, 2)), (2, (2, 2, 2)), (2, (2, 2, 2)), (2
 C3D_CHANNELS = (64, 128, 256, 256, 512, 512, 512, 512)
 
 
-def c3d(num_classes: int = 487, *, channels: tuple[int, ...] = C3D_CHANNELS,
-        fc: tuple[int, ...] = (4096, 4096), fc_input: int = 512 * 1 * 4 * 4,
-        pool5_padding: bool = True, batch_norm: bool = False, dropout: float = 0.5) -> nn.Sequential:
-    """C3D with named layers (conv1a ... fc8); the defaults are the paper's 487-class Sports-1M net.
-
-    Args:
-        num_classes: outputs of the last layer.
-        channels: output channels of the eight convs, conv1a to conv5b.
-        fc: widths of the hidden fully connected layers (fc6, fc7).
-        fc_input: features entering fc6 (512 x 1 x 4 x 4 = 8192 for a 3 x 16 x 112 x 112 input
-            with the released model's pool5 padding; 512 x 1 x 3 x 3 = 4608 without it).
-        pool5_padding: pad pool5 by (0, 1, 1), as the released model does.
-        batch_norm: a BatchNorm after every conv (the 2015 paper predates it; small nets train
-            much faster with it).
-        dropout: after fc6 and fc7.
-    """
-    if len(channels) != 8:
-        raise ValueError(f"C3D has 8 convs, so channels needs 8 values, got {len(channels)}")
+def _features(channels: tuple[int, ...], pool5_padding: bool, batch_norm: bool) -> OrderedDict:
+    """C3D's eight convs and five pools, named conv1a ... pool5."""
     layers: OrderedDict[str, nn.Module] = OrderedDict()
     c_in, k = 3, 0
     for stage, (convs, pool) in enumerate(C3D_STAGES, start=1):
@@ -53,6 +38,31 @@ def c3d(num_classes: int = 487, *, channels: tuple[int, ...] = C3D_CHANNELS,
             c_in, k = channels[k], k + 1
         padding = (0, 1, 1) if stage == 5 and pool5_padding else 0
         layers[f"pool{stage}"] = nn.MaxPool3d(pool, pool, padding=padding)
+    return layers
+
+
+def c3d(num_classes: int = 487, *, channels: tuple[int, ...] = C3D_CHANNELS,
+        fc: tuple[int, ...] = (4096, 4096), input_size: tuple[int, int, int] = (16, 112, 112),
+        pool5_padding: bool = True, batch_norm: bool = False, dropout: float = 0.5) -> nn.Sequential:
+    """C3D with named layers (conv1a ... fc8); the defaults are the paper's 487-class Sports-1M net.
+
+    Args:
+        num_classes: outputs of the last layer.
+        channels: output channels of the eight convs, conv1a to conv5b.
+        fc: widths of the hidden fully connected layers (fc6, fc7).
+        input_size: the clip's ``(T, H, W)``; it fixes how many features reach fc6 (512 x 1 x 4 x 4
+            = 8192 for 16 x 112 x 112 with the released model's pool5 padding, 4608 without it).
+        pool5_padding: pad pool5 by (0, 1, 1), as the released model does.
+        batch_norm: a BatchNorm after every conv (the 2015 paper predates it; small nets train
+            much faster with it).
+        dropout: after fc6 and fc7.
+    """
+    if len(channels) != 8:
+        raise ValueError(f"C3D has 8 convs, so channels needs 8 values, got {len(channels)}")
+    with torch.device("meta"), torch.no_grad():              # a shape-only copy measures fc6's input
+        probe = nn.Sequential(_features(channels, pool5_padding, batch_norm))
+        fc_input = probe(torch.zeros(1, 3, *input_size)).flatten(1).shape[1]
+    layers = _features(channels, pool5_padding, batch_norm)
     layers["flatten"] = nn.Flatten()
     for i, width in enumerate(fc, start=6):
         layers[f"fc{i}"] = nn.Linear(fc_input, width)
@@ -70,7 +80,7 @@ def c3d_small(num_classes: int = 8, *, width: int = 4) -> nn.Sequential:
     """
     w = width
     return c3d(num_classes, channels=(w, 2 * w, 4 * w, 4 * w, 8 * w, 8 * w, 8 * w, 8 * w), fc=(16 * w,),
-               fc_input=8 * w, pool5_padding=False, batch_norm=True, dropout=0.2)
+               input_size=(16, 32, 32), pool5_padding=False, batch_norm=True, dropout=0.2)
 
 
 def _stack(cfg: list, in_channels: int, conv: dict) -> list[nn.Module]:

@@ -81,9 +81,8 @@ def c3d_costs(frames: int, size: int, width: float) -> tuple[float, float, float
 
     from . import c3d, calculators
     channels = tuple(max(1, round(c * width)) for c in c3d.C3D_CHANNELS)
-    pooled = (frames // 16 or 1, size // 32 + 1, size // 32 + 1)      # pool5 with (0, 1, 1) padding
     with torch.device("meta"):
-        net = c3d.c3d(channels=channels, fc_input=channels[-1] * pooled[0] * pooled[1] * pooled[2])
+        net = c3d.c3d(channels=channels, input_size=(frames, size, size))
     costs = calculators.layer_costs(net, (3, frames, size, size))
     return (sum(c.macs for c in costs) / 1e9, sum(c.params for c in costs) / 1e6,
             sum(c.activation_bytes for c in costs) / 2 ** 20)

@@ -39,8 +39,9 @@ def test_conv_macs_equal_the_closed_form(paper_nets):
 
 def test_pool5_without_padding_gives_4608_features():
     with torch.device("meta"):
-        net = c3d.c3d(pool5_padding=False, fc_input=512 * 3 * 3)
-    assert {c.name: c for c in calculators.layer_costs(net, (3, 16, 112, 112))}["pool5"].output == (512, 1, 3, 3)
+        net = c3d.c3d(pool5_padding=False)
+    costs = {c.name: c for c in calculators.layer_costs(net, (3, 16, 112, 112))}
+    assert costs["pool5"].output == (512, 1, 3, 3) and net.fc6.in_features == 4608   # fc6 follows
 
 
 def test_image_nets_match_the_reference_counts(paper_nets):
@@ -63,6 +64,7 @@ def test_small_c3d_runs_on_mini_clips_and_trains():
     assert [n for n, m in net.named_children() if isinstance(m, nn.Conv3d)] == list(C3D_CONV_GMACS)
     with pytest.raises(ValueError, match="8 convs"):
         c3d.c3d(channels=(64, 128))
+    assert c3d.c3d(input_size=(32, 112, 112)).fc6.in_features == 512 * 2 * 4 * 4   # built on the CPU too
 
 
 def test_conv2plus1d_matches_the_parameter_budget():
