@@ -27,7 +27,8 @@ def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = KERNELSPEC
     start = time.perf_counter()
-    NotebookClient(nb, timeout=900, kernel_name="python3",
+    # No per-cell timestamps: they would change every cell on every run and hide real changes.
+    NotebookClient(nb, timeout=900, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
     # Drop the widget state: the website has no kernel, so widgets are live only in Colab or
