@@ -15,24 +15,9 @@ import time
 import torch
 
 from . import data, fusion
-from .training import pick_device, throughput, use_channels_last
-
-
-def matmul_peak(*, n: int = 2048, repeats: int = 10, device: torch.device) -> float:
-    """Multiply-adds per second of a large ``torch.mm`` (the best of a few timed runs)."""
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    best = float("inf")
-    for _ in range(3):
-        a @ b
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(repeats):
-            a @ b
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, (time.perf_counter() - start) / repeats)
-    return n ** 3 / best
+from .blocks import use_channels_last
+from .timing import matmul_peak, throughput
+from .devices import pick_device
 
 
 def generation_speed(batch_size: int, *, batches: int = 8) -> float:
@@ -43,15 +28,6 @@ def generation_speed(batch_size: int, *, batches: int = 8) -> float:
     for i in range(0, len(dataset), batch_size):
         dataset.batch(range(i, i + batch_size))
     return len(dataset) / (time.perf_counter() - start)
-
-
-def models(num_classes: int = 8, frames: int = 16) -> dict:
-    """The chapter-2 models at the mini dataset's size."""
-    return {"single frame": lambda: fusion.SingleFrameCNN(num_classes),
-            "late fusion (avg)": lambda: fusion.LateFusion(num_classes, frames),
-            "late fusion (mlp)": lambda: fusion.LateFusion(num_classes, frames, head="mlp"),
-            "early fusion": lambda: fusion.EarlyFusion(num_classes, frames),
-            "3D CNN": lambda: fusion.CNN3D(num_classes)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -68,9 +44,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"mini-dataset generation, batch {bs}: {generation_speed(bs):.0f} clips/s")
     print(f"\n{'model (batch ' + str(args.batch_size) + ')':24} {'layout':14} {'MMACs/clip':>10} "
           f"{'clips/s':>8} {'GMAC/s':>7} {'of peak':>8}")
-    for name, build in models().items():
+    for name, build in fusion.chapter2_models().items():
         for layout in ("default", "channels-last"):
-            model = build() if layout == "default" else use_channels_last(build())
+            model = use_channels_last(build(), enable=layout == "channels-last")
             r = throughput(model, (3, 16, 32, 32), batch_size=args.batch_size, steps=args.steps, device=device)
             print(f"{name:24} {layout:14} {r['macs_per_clip'] / 1e6:10.1f} {r['clips_per_s']:8.0f} "
                   f"{r['macs_per_s'] / 1e9:7.1f} {r['macs_per_s'] / peak:8.0%}")

@@ -20,6 +20,9 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from .calculators import layer_costs
+from .checks import check_positive, check_positive_int, check_shape
+
 # The paper's stages: (convs in the stage, pool kernel after it). Channels are given separately.
 C3D_STAGES = ((1, (1, 2, 2)), (1, (2, 2, 2)), (2, (2, 2, 2)), (2, (2, 2, 2)), (2, (2, 2, 2)))
 C3D_CHANNELS = (64, 128, 256, 256, 512, 512, 512, 512)
@@ -57,11 +60,22 @@ def c3d(num_classes: int = 487, *, channels: tuple[int, ...] = C3D_CHANNELS,
             much faster with it).
         dropout: after fc6 and fc7.
     """
+    check_positive_int(num_classes=num_classes)
     if len(channels) != 8:
         raise ValueError(f"C3D has 8 convs, so channels needs 8 values, got {len(channels)}")
-    with torch.device("meta"), torch.no_grad():              # a shape-only copy measures fc6's input
-        probe = nn.Sequential(_features(channels, pool5_padding, batch_norm))
-        fc_input = probe(torch.zeros(1, 3, *input_size)).flatten(1).shape[1]
+    check_shape("channels", channels)
+    if fc:
+        check_shape("fc", fc)
+    check_shape("input_size", input_size, rank=3)
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    try:
+        with torch.device("meta"), torch.no_grad():          # a shape-only copy measures fc6's input
+            probe = nn.Sequential(_features(channels, pool5_padding, batch_norm))
+            fc_input = probe(torch.zeros(1, 3, *input_size)).flatten(1).shape[1]
+    except RuntimeError as err:
+        raise ValueError(f"a (T, H, W) = {tuple(input_size)} clip is too small for C3D's five poolings "
+                         f"(time is halved 4 times, space 5 times): {err}") from None
     layers = _features(channels, pool5_padding, batch_norm)
     layers["flatten"] = nn.Flatten()
     for i, width in enumerate(fc, start=6):
@@ -78,9 +92,28 @@ def c3d_small(num_classes: int = 8, *, width: int = 4) -> nn.Sequential:
 
     Five poolings take 16 x 32 x 32 down to 1 x 1 x 1, so fc6 sees ``8 * width`` features.
     """
+    check_positive_int(width=width)
     w = width
     return c3d(num_classes, channels=(w, 2 * w, 4 * w, 4 * w, 8 * w, 8 * w, 8 * w, 8 * w), fc=(16 * w,),
                input_size=(16, 32, 32), pool5_padding=False, batch_norm=True, dropout=0.2)
+
+
+def c3d_costs(frames: int, size: int, width: float) -> tuple[float, float, float]:
+    """GMACs, millions of parameters and MiB of activations of C3D on ``3 x frames x size^2``.
+
+    ``width`` scales every layer's channels. Computed on the meta device (nothing allocated).
+    """
+    check_positive_int(frames=frames, size=size)
+    check_positive(width=width)
+    if frames % 16 or size < 32:
+        raise ValueError(f"C3D halves time 4 times and space 5 times: frames must be a multiple of 16 "
+                         f"and size >= 32, got frames={frames}, size={size}")
+    channels = tuple(max(1, round(c * width)) for c in C3D_CHANNELS)
+    with torch.device("meta"):
+        net = c3d(channels=channels, input_size=(frames, size, size))
+    costs = layer_costs(net, (3, frames, size, size))
+    return (sum(c.macs for c in costs) / 1e9, sum(c.params for c in costs) / 1e6,
+            sum(c.activation_bytes for c in costs) / 2 ** 20)
 
 
 def _stack(cfg: list, in_channels: int, conv: dict) -> list[nn.Module]:
@@ -115,6 +148,7 @@ def alexnet(num_classes: int = 1000) -> nn.Sequential:
 
 def conv2plus1d_mid_channels(in_channels: int, out_channels: int, kernel: int = 3) -> int:
     """Hidden width that gives a (2+1)-D block the parameters of a ``kernel^3`` conv (R(2+1)D)."""
+    check_positive_int(in_channels=in_channels, out_channels=out_channels, kernel=kernel)
     k = kernel
     return (k ** 3 * in_channels * out_channels) // (k * k * in_channels + k * out_channels)
 
@@ -125,8 +159,16 @@ class Conv2Plus1D(nn.Sequential):
     With ``mid_channels`` from :func:`conv2plus1d_mid_channels` it has (nearly) the parameters of
     the 3x3x3 conv it replaces, one more nonlinearity, and a different cost.
 
+    Args:
+        in_channels, out_channels: channels in and out.
+        mid_channels: the hidden width (default: the parameter-matching width).
+
     Shape:
         ``(B, C_in, T, H, W) -> (B, C_out, T, H, W)`` (stride 1, "same" padding).
+
+    Reference:
+        Tran et al., 2018, "A Closer Look at Spatiotemporal Convolutions for Action Recognition"
+        (CVPR, arXiv 1711.11248).
     """
 
     def __init__(self, in_channels: int, out_channels: int, *, mid_channels: int | None = None) -> None:

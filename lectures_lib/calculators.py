@@ -12,6 +12,9 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from .checks import check_positive, check_positive_int, check_shape
+from .devices import model_device
+
 _UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
           "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 
@@ -59,12 +62,8 @@ def raw_video_size(*, height: int, width: int, fps: float, seconds: float, chann
         channels: 3 for RGB.
         bytes_per_sample: 1 for uint8, 4 for float32.
     """
-    for name, value in (("height", height), ("width", width), ("channels", channels),
-                        ("bytes_per_sample", bytes_per_sample)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value}")
-    if fps <= 0 or seconds <= 0:
-        raise ValueError(f"fps and seconds must be positive, got fps={fps}, seconds={seconds}")
+    check_positive_int(height=height, width=width, channels=channels, bytes_per_sample=bytes_per_sample)
+    check_positive(fps=fps, seconds=seconds)
     frames = round(fps * seconds)
     if frames < 1:
         raise ValueError(f"fps x seconds = {fps * seconds:g} is less than one frame")
@@ -83,12 +82,27 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     Counted by ``torch.utils.flop_counter.FlopCounterMode``, which reports FLOPs = 2 x MACs and
     counts convolutions and matrix products only (no pooling, activations or normalisation).
     """
+    check_shape("input_shape", input_shape)
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
     with FlopCounterMode(display=False) as counter:
-        model(torch.zeros(input_shape, device=device))
+        model(torch.zeros(input_shape, device=model_device(model)))
     model.train(was_training)
+    return counter.get_total_flops() // 2
+
+
+def count_training_macs(model: nn.Module, clip_shape: tuple[int, ...], *, batch_size: int = 1) -> int:
+    """Multiply-adds of one training step (forward + backward) on ``batch_size`` clips.
+
+    Counted by ``FlopCounterMode`` (FLOPs / 2) on the model's device; the input needs no gradient,
+    so a first layer's backward computes only its weight gradient.
+    """
+    check_positive_int(batch_size=batch_size)
+    check_shape("clip_shape", clip_shape)
+    x = torch.zeros(batch_size, *clip_shape, device=model_device(model))
+    with FlopCounterMode(display=False) as counter:
+        model(x).sum().backward()
+    model.zero_grad(set_to_none=True)
     return counter.get_total_flops() // 2
 
 
@@ -114,6 +128,7 @@ def layer_costs(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerCos
     C3D's 80 M parameters cost nothing to analyse. Multiply-adds
     come from ``FlopCounterMode`` (FLOPs / 2); activations are float32 outputs.
     """
+    check_shape("input_shape", input_shape)
     meta = copy.deepcopy(model).to("meta").eval()
     names = {m: n for n, m in meta.named_modules()}
     outputs: dict[nn.Module, tuple] = {}

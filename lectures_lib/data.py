@@ -15,11 +15,14 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .synthetic import (MOTION_CLASSES, ORDER_CLASSES, SPLITS, MiniVideoConfig, noise_bank, render,
-                        sample_params)
-from .video import frames_to_clip, random_clip, read_video, resample_indices, uniform_clips
+from .checks import check_choice, check_positive, check_positive_int
+from .drawing import noise_bank, render
+from .synthetic import MOTION_CLASSES, ORDER_CLASSES, SPLITS, MiniVideoConfig, sample_params
+from .video import frames_to_clip, random_clip, resample_indices, uniform_clips
+from .video_io import read_video
 
-__all__ = ["MOTION_CLASSES", "ORDER_CLASSES", "MiniVideoConfig", "MiniVideos", "VideoFolder"]
+__all__ = ["MOTION_CLASSES", "ORDER_CLASSES", "MiniVideoConfig", "MiniVideos", "VideoFolder",
+           "STANDARD_SIZES", "standard_splits"]
 
 
 class MiniVideos(Dataset):
@@ -45,8 +48,12 @@ class MiniVideos(Dataset):
     def __init__(self, split: str, size: int, config: MiniVideoConfig = MiniVideoConfig(), *,
                  seed: int = 0, clip_len: int | None = None, num_clips: int | None = None,
                  cache: bool = False) -> None:
-        if size < 1:
-            raise ValueError(f"size must be >= 1, got {size}")
+        check_choice("split", split, tuple(SPLITS))
+        check_positive_int(size=size)
+        if not isinstance(config, MiniVideoConfig):
+            raise TypeError(f"config must be a MiniVideoConfig, got {type(config).__name__}")
+        if num_clips is not None:
+            check_positive_int(num_clips=num_clips)
         if clip_len is not None and not 1 <= clip_len <= config.frames:
             raise ValueError(f"clip_len must be in [1, {config.frames}], got {clip_len}")
         if num_clips is not None and clip_len is None:
@@ -118,6 +125,27 @@ class MiniVideos(Dataset):
         return clips[0], int(labels[0])
 
 
+STANDARD_SIZES = {"train": 1280, "val": 512, "test": 1024}
+"""Videos per split of the book's standard mini benchmark (chapters 2 on, and the leaderboard)."""
+
+
+def standard_splits(config: MiniVideoConfig = MiniVideoConfig(), *, seed: int = 0,
+                    clip_len: int | None = None, num_clips: int | None = None) -> dict[str, MiniVideos]:
+    """The mini benchmark's train, val and test splits (:data:`STANDARD_SIZES`), cached in memory.
+
+    Every chapter that trains on "the mini dataset" calls this, so every number in the book comes
+    from the same videos.
+
+    Args:
+        config: the generator's knobs (the default is the motion task at ``3 x 16 x 32 x 32``).
+        seed: dataset seed.
+        clip_len, num_clips: passed to every split's :class:`MiniVideos`.
+    """
+    return {split: MiniVideos(split, size, config, seed=seed, cache=True, clip_len=clip_len,
+                              num_clips=num_clips)
+            for split, size in STANDARD_SIZES.items()}
+
+
 class VideoFolder(Dataset):
     """Real videos laid out like UCF-101, ``root/<class>/<video>.avi``, sampled into clips.
 
@@ -138,6 +166,11 @@ class VideoFolder(Dataset):
                  size: tuple[int, int] | None = None, fps: float | None = None,
                  num_clips: int | None = None, seed: int = 0,
                  extensions: tuple[str, ...] = (".avi", ".mp4", ".webm", ".mkv", ".mov")) -> None:
+        check_positive_int(clip_len=clip_len, stride=stride)
+        if num_clips is not None:
+            check_positive_int(num_clips=num_clips)
+        if fps is not None:
+            check_positive(fps=fps)
         root = Path(root)
         if not root.is_dir():
             raise FileNotFoundError(f"no folder of class folders at {root}")

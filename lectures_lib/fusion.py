@@ -8,40 +8,25 @@ the lecture's whole comparison::
     early fusion : all 3T channels -> first 2-D conv -> 2-D CNN ------------------> classifier
     3-D CNN      : clip -> 3-D conv -> 3-D conv -> 3-D conv (time fused slowly) -> classifier
 
-All take ``(B, C, T, H, W)``. Each pools its last feature maps over space with a global *max*
-(not the average of the lecture's toys): a small moving object is a sparse signal, and averaging
-dilutes it in a shaking background (on the mini dataset the 3-D CNN then trained to 0.94-0.96
-validation accuracy for three seeds, against 0.60-0.85 with averaging). Reference: Karpathy et al., 2014, "Large-scale Video Classification
-with Convolutional Neural Networks" (CVPR).
+All take ``(B, C, T, H, W)`` and are built from :mod:`lectures_lib.blocks`. Each pools its last
+feature maps with a global *max* (not the average of the lecture's toys): a small moving object is
+a sparse signal, and averaging dilutes it in a shaking background.
+
+Reference: Karpathy et al., 2014, "Large-scale Video Classification with Convolutional Neural
+Networks" (CVPR).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
-from .video import fold_time, unfold_time
-
-
-def check_clips(x: torch.Tensor, *, channels: int, frames: int | None = None) -> None:
-    """Raise a ValueError naming the expected layout unless ``x`` is ``(B, C, T, H, W)`` as asked."""
-    if x.ndim != 5 or x.shape[1] != channels or (frames is not None and x.shape[2] != frames):
-        want = f"(B, C, T, H, W) with C={channels}" + (f", T={frames}" if frames is not None else "")
-        raise ValueError(f"expected {want}, got {tuple(x.shape)}")
-
-
-def _conv2d(c_in: int, c_out: int, stride: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU())
-
-
-def _conv3d(c_in: int, c_out: int, stride: tuple[int, int, int]) -> nn.Sequential:
-    return nn.Sequential(nn.Conv3d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm3d(c_out), nn.ReLU())
-
-
-def frame_encoder(in_channels: int = 3, width: int = 16) -> nn.Sequential:
-    """The shared 2-D CNN: ``(N, C, H, W) -> (N, 2*width, H/8, W/8)``."""
-    return nn.Sequential(_conv2d(in_channels, width, 2), _conv2d(width, 2 * width, 2),
-                         _conv2d(2 * width, 2 * width, 2))
+from .blocks import (FoldTimeIntoChannels, GlobalMaxPool, conv_bn_relu, frame_encoder,
+                     max_pool_classifier, use_channels_last)
+from .checks import check_choice, check_positive_int
+from .video import check_clips, fold_time, unfold_time
 
 
 class SingleFrameCNN(nn.Module):
@@ -56,20 +41,25 @@ class SingleFrameCNN(nn.Module):
 
     Shape:
         ``(B, C, T, H, W) -> (B, K)`` log-probabilities: ``log(mean_t softmax(frame logits))``.
+
+    Reference:
+        Karpathy et al., 2014, "Large-scale Video Classification with Convolutional Neural
+        Networks" (CVPR): the single-frame baseline.
     """
 
     def __init__(self, num_classes: int, *, in_channels: int = 3, width: int = 16) -> None:
         super().__init__()
+        check_positive_int(num_classes=num_classes)
         self.in_channels = in_channels
         self.encoder = frame_encoder(in_channels, width)
-        self.classifier = nn.Linear(2 * width, num_classes)
+        self.head = max_pool_classifier(2 * width, num_classes)
 
     def frame_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Per-frame class scores: ``(B, C, T, H, W) -> (B, T, K)``."""
         check_clips(x, channels=self.in_channels)
         B, C, T, H, W = x.shape
-        feats = self.encoder(fold_time(x)).amax(dim=(2, 3))        # (B*T, C, H, W) -> (B*T, D)
-        return unfold_time(self.classifier(feats), T)               # (B*T, K) -> (B, T, K)
+        logits = self.head(self.encoder(fold_time(x)))              # (B*T, C, H, W) -> (B*T, K)
+        return unfold_time(logits, T)                               # (B*T, K) -> (B, T, K)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         probs = self.frame_logits(x).softmax(dim=-1).mean(dim=1)    # (B, T, K) -> (B, K)
@@ -89,10 +79,10 @@ class SingleFrameCNN(nn.Module):
 class LateFusion(nn.Module):
     """Run a 2-D CNN on every frame, then fuse the per-frame features at the very end.
 
-    Two variants from the lecture: ``head="avg"`` pools each frame's features over space, averages
-    them over time and applies one linear layer (blind to frame order: a clip and its reversal get the same logits);
-    ``head="mlp"`` flattens the ``T`` per-frame feature vectors and classifies them with an MLP
-    (order-aware, but frames only meet after the last conv, too late to compare low-level motion).
+    Two variants: ``head="avg"`` averages each frame's (max-pooled) features over time and applies
+    one linear layer, so it is blind to frame order (a clip and its reversal get the same logits);
+    ``head="mlp"`` flattens the ``T`` per-frame feature vectors and classifies them with an MLP,
+    which sees the order of the frames.
 
     Args:
         num_classes: K.
@@ -103,15 +93,19 @@ class LateFusion(nn.Module):
 
     Shape:
         ``(B, C, T, H, W) -> (B, K)`` logits.
+
+    Reference:
+        Karpathy et al., 2014 (CVPR): late fusion.
     """
 
     def __init__(self, num_classes: int, num_frames: int, *, head: str = "avg", in_channels: int = 3,
                  width: int = 16, hidden: int = 128) -> None:
         super().__init__()
-        if head not in ("avg", "mlp"):
-            raise ValueError(f"head must be 'avg' or 'mlp', got {head!r}")
+        check_choice("head", head, ("avg", "mlp"))
+        check_positive_int(num_classes=num_classes, num_frames=num_frames, hidden=hidden)
         self.head, self.num_frames, self.in_channels = head, num_frames, in_channels
         self.encoder = frame_encoder(in_channels, width)
+        self.pool = GlobalMaxPool()
         D = 2 * width
         self.classifier = nn.Linear(D, num_classes) if head == "avg" else nn.Sequential(
             nn.Linear(num_frames * D, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
@@ -119,7 +113,7 @@ class LateFusion(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_clips(x, channels=self.in_channels, frames=None if self.head == "avg" else self.num_frames)
         B, C, T, H, W = x.shape
-        feats = unfold_time(self.encoder(fold_time(x)).amax(dim=(2, 3)), T)  # (B*T, D) -> (B, T, D)
+        feats = unfold_time(self.pool(self.encoder(fold_time(x))), T)  # (B*T, D) -> (B, T, D)
         fused = feats.mean(dim=1) if self.head == "avg" else feats.flatten(1)  # (B, D) or (B, T*D)
         return self.classifier(fused)
 
@@ -128,9 +122,7 @@ class EarlyFusion(nn.Module):
     """Stack all frames as channels, ``3T x H x W``, so the first 2-D conv sees the whole clip.
 
     One layer of temporal processing, and no temporal shift invariance: the first conv has separate
-    weights for every frame, so the same motion at another time needs other filters. It gets more
-    of them by default (width 24, not 16): with 16, three seeds reached 0.90-0.94 validation
-    accuracy on the mini dataset, with 24 0.97-0.98.
+    weights for every frame, so the same motion at another time needs other filters.
 
     Args:
         num_classes: K.
@@ -139,19 +131,22 @@ class EarlyFusion(nn.Module):
 
     Shape:
         ``(B, C, T, H, W) -> (B, K)`` logits.
+
+    Reference:
+        Karpathy et al., 2014 (CVPR): early fusion.
     """
 
-    def __init__(self, num_classes: int, num_frames: int, *, in_channels: int = 3, width: int = 24) -> None:
+    def __init__(self, num_classes: int, num_frames: int, *, in_channels: int = 3, width: int = 16) -> None:
         super().__init__()
+        check_positive_int(num_classes=num_classes, num_frames=num_frames, in_channels=in_channels)
         self.num_frames, self.in_channels = num_frames, in_channels
+        self.fold = FoldTimeIntoChannels()
         self.encoder = frame_encoder(in_channels * num_frames, width)
-        self.classifier = nn.Linear(2 * width, num_classes)
+        self.head = max_pool_classifier(2 * width, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_clips(x, channels=self.in_channels, frames=self.num_frames)
-        B, C, T, H, W = x.shape
-        stacked = x.reshape(B, C * T, H, W)                          # (B, C, T, H, W) -> (B, C*T, H, W)
-        return self.classifier(self.encoder(stacked).amax(dim=(2, 3)))
+        return self.head(self.encoder(self.fold(x)))                # (B, C*T, H, W) -> (B, K)
 
 
 class CNN3D(nn.Module):
@@ -164,27 +159,54 @@ class CNN3D(nn.Module):
     Shape:
         ``(B, C, T, H, W) -> (B, K)`` logits; feature maps ``(w, T, H/2, W/2)``, then
         ``(2w, T/2, H/4, W/4)``, then ``(2w, T/4, H/8, W/8)``.
+
+    Reference:
+        Karpathy et al., 2014 (CVPR): slow fusion; Tran et al., 2015 (ICCV, arXiv 1412.0767): 3-D
+        convolutions throughout.
     """
 
     def __init__(self, num_classes: int, *, in_channels: int = 3, width: int = 16) -> None:
         super().__init__()
+        check_positive_int(num_classes=num_classes, in_channels=in_channels, width=width)
         self.in_channels = in_channels
-        self.features = nn.Sequential(_conv3d(in_channels, width, (1, 2, 2)),
-                                      _conv3d(width, 2 * width, (2, 2, 2)),
-                                      _conv3d(2 * width, 2 * width, (2, 2, 2)))
-        self.classifier = nn.Linear(2 * width, num_classes)
+        self.features = nn.Sequential(conv_bn_relu(in_channels, width, dims=3, stride=(1, 2, 2)),
+                                      conv_bn_relu(width, 2 * width, dims=3, stride=2),
+                                      conv_bn_relu(2 * width, 2 * width, dims=3, stride=2))
+        self.head = max_pool_classifier(2 * width, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_clips(x, channels=self.in_channels)
-        return self.classifier(self.features(x).amax(dim=(2, 3, 4)))  # (B, D, T', H', W') -> (B, D)
+        return self.head(self.features(x))                          # (B, D, T', H', W') -> (B, K)
 
 
-class FoldTimeIntoChannels(nn.Module):
-    """Early fusion's reshape as a layer: ``(B, C, T, H, W) -> (B, C*T, H, W)``."""
+def chapter2_models(num_classes: int = 8, num_frames: int = 16, *,
+                    seed: int = 0) -> dict[str, Callable[[], nn.Module]]:
+    """Builders of the five chapter-2 models, the same in every chapter, test and benchmark.
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        B, C, T, H, W = x.shape
-        return x.reshape(B, C * T, H, W)                              # (B, C, T, H, W) -> (B, C*T, H, W)
+    Each builder seeds torch with ``seed`` before it builds, so a model starts from the same
+    weights wherever it is built, and stores conv weights channels-last where that is faster on a
+    CPU (all but early fusion, whose first conv has ``3T`` input channels).
+
+    Args:
+        num_classes: K.
+        num_frames: T of the clips (early fusion and the MLP head are built for one T).
+        seed: the seed every builder starts from.
+    """
+    check_positive_int(num_classes=num_classes, num_frames=num_frames)
+    specs = {"single frame": (lambda: SingleFrameCNN(num_classes), True),
+             "late fusion (avg)": (lambda: LateFusion(num_classes, num_frames), True),
+             "late fusion (mlp)": (lambda: LateFusion(num_classes, num_frames, head="mlp"), True),
+             "early fusion": (lambda: EarlyFusion(num_classes, num_frames), False),
+             "3D CNN": (lambda: CNN3D(num_classes), True)}
+
+    def seeded(build: Callable[[], nn.Module], channels_last: bool) -> Callable[[], nn.Module]:
+        def builder() -> nn.Module:
+            torch.manual_seed(seed)
+            model = build()
+            return use_channels_last(model) if channels_last else model
+        return builder
+
+    return {name: seeded(build, fast) for name, (build, fast) in specs.items()}
 
 
 def late_fusion_toy(in_channels: int = 3) -> nn.Sequential:

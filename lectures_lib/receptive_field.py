@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .blocks import FoldTimeIntoChannels, GlobalMaxPool
+
 Triple = tuple[int, int, int]
 _AXES = "THW"
 
@@ -145,7 +147,10 @@ def _layer_from(module: nn.Module, fold: int | None) -> Layer | None:
     if isinstance(module, (nn.AdaptiveAvgPool3d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool3d, nn.AdaptiveMaxPool2d)):
         if set(_triple(module.output_size)) != {1}:
             raise ValueError(f"only global adaptive pooling (output size 1) has a fixed geometry, got {module}")
-        return Layer("GlobalAvgPool" if "Avg" in type(module).__name__ else "GlobalMaxPool", global_pool=True)
+        average = isinstance(module, (nn.AdaptiveAvgPool3d, nn.AdaptiveAvgPool2d))
+        return Layer("GlobalAvgPool" if average else "GlobalMaxPool", global_pool=True)
+    if isinstance(module, GlobalMaxPool):
+        return Layer("GlobalMaxPool", global_pool=True)
     if isinstance(module, nn.Linear):
         return Layer(f"FC({module.in_features}->{module.out_features})", channels=module.out_features,
                      global_pool=True)
@@ -157,8 +162,8 @@ def _layer_from(module: nn.Module, fold: int | None) -> Layer | None:
 def layers_from_module(model: nn.Module, input_size: tuple[int, int, int, int]) -> list[Layer]:
     """Read the conv/pool geometry off a model by running it once on a meta-device input.
 
-    Leaf modules are taken in the order they run. A module named like ``FoldTimeIntoChannels``
-    (early fusion) makes the next 2-D conv span all frames: its time kernel is ``T``.
+    Leaf modules are taken in the order they run. A :class:`~lectures_lib.blocks.FoldTimeIntoChannels`
+    layer (early fusion) makes the next 2-D conv span all frames: its time kernel is ``T``.
     """
     order: list[tuple[nn.Module, tuple]] = []
     hooks = [m.register_forward_hook(lambda mod, inp, out: order.append((mod, tuple(inp[0].shape))))
@@ -171,7 +176,7 @@ def layers_from_module(model: nn.Module, input_size: tuple[int, int, int, int]) 
             h.remove()
     layers, fold = [], None
     for module, in_shape in order:
-        if type(module).__name__ == "FoldTimeIntoChannels":
+        if isinstance(module, FoldTimeIntoChannels):
             fold = in_shape[2]
             continue
         layer = _layer_from(module, fold)
@@ -179,6 +184,13 @@ def layers_from_module(model: nn.Module, input_size: tuple[int, int, int, int]) 
             layers.append(layer)
             fold = None if isinstance(module, (nn.Conv2d, nn.Conv3d)) else fold
     return layers
+
+
+class _GlobalMean(nn.Module):
+    """The average twin of :class:`~lectures_lib.blocks.GlobalMaxPool`: ``(N, D, *S) -> (N, D)``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.mean(dim=tuple(range(2, x.ndim)))
 
 
 def _geometry_only(model: nn.Module) -> nn.Module:
@@ -197,6 +209,8 @@ def _geometry_only(model: nn.Module) -> nn.Module:
             elif isinstance(child, (nn.AdaptiveMaxPool3d, nn.AdaptiveMaxPool2d)):
                 avg = nn.AdaptiveAvgPool3d if isinstance(child, nn.AdaptiveMaxPool3d) else nn.AdaptiveAvgPool2d
                 setattr(parent, name, avg(child.output_size))
+            elif isinstance(child, GlobalMaxPool):
+                setattr(parent, name, _GlobalMean())
             elif isinstance(child, _PASS_THROUGH):
                 setattr(parent, name, nn.Identity() if not isinstance(child, nn.Flatten) else child)
     with torch.no_grad():

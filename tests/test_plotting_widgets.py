@@ -1,4 +1,4 @@
-"""Unit tests for lectures_lib.plotting and lectures_lib.widgets."""
+"""Unit tests for lectures_lib.show (frames, clips, animations), plotting (charts) and widgets."""
 
 import re
 
@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lectures_lib import plotting, widgets  # noqa: E402
+from lectures_lib import c3d, plotting, show, widgets  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -23,19 +23,19 @@ def frames(t=5, c=3):
 
 
 def test_show_frames_grid_and_titles():
-    fig = plotting.show_frames(frames(), indices=[0, 2, 4], ncols=2)
+    fig = show.show_frames(frames(), indices=[0, 2, 4], ncols=2)
     shown = [ax for ax in fig.axes if ax.images]
     assert len(fig.axes) == 4 and len(shown) == 3
     assert [ax.get_title() for ax in shown] == ["t=0", "t=2", "t=4"]
-    assert plotting.show_frames(frames(c=1)).axes[0].images[0].get_cmap().name == "gray"
+    assert show.show_frames(frames(c=1)).axes[0].images[0].get_cmap().name == "gray"
     with pytest.raises(ValueError, match="got 1 titles for 5 frames"):
-        plotting.show_frames(frames(), titles=["a"])
+        show.show_frames(frames(), titles=["a"])
     with pytest.raises(ValueError, match=r"expected frames \(T, H, W, C\)"):
-        plotting.show_frames(np.zeros((5, 6, 8)))
+        show.show_frames(np.zeros((5, 6, 8)))
 
 
 def test_animate_frames_embeds_every_frame():
-    html = plotting.animate_frames(frames(t=7), fps=5, title="x").data
+    html = show.animate_frames(frames(t=7), fps=5, title="x").data
     assert len(re.findall(r"frames\[\d+\] = \"data:image/jpeg;base64,", html)) == 7
     assert not plt.get_fignums()                              # the figure is closed, not shown twice
 
@@ -69,17 +69,17 @@ def test_raw_size_explorer_updates_with_its_controls():
 def test_show_and_animate_labelled_clips():
     import torch
     clips = torch.rand(3, 3, 8, 10, 12, generator=torch.Generator().manual_seed(0))
-    fig = plotting.show_clips(clips, [0, 2, 1], ["a", "b", "c"], frames=4)
+    fig = show.show_clips(clips, [0, 2, 1], ["a", "b", "c"], frames=4)
     assert len(fig.axes) == 12
     assert [fig.axes[i * 4].get_ylabel() for i in range(3)] == ["a", "c", "b"]
-    html = plotting.animate_clips(clips, [0, 2, 1], ["a", "b", "c"], ncols=2).data
+    html = show.animate_clips(clips, [0, 2, 1], ["a", "b", "c"], ncols=2).data
     assert len(re.findall(r"frames\[\d+\] = ", html)) == 8                   # the title is drawn in
 
 
 def test_tile_places_clips_in_a_grid():
     clips = np.zeros((3, 2, 4, 5, 3), np.uint8)
     clips[2] = 7
-    tiled = plotting._tile(clips, ncols=2, pad=1)
+    tiled = show._tile(clips, ncols=2, pad=1)
     assert tiled.shape == (2, 10, 12, 3)
     assert (tiled[:, 5:9, 0:5] == 7).all() and (tiled[:, 4, :] == 255).all()
 
@@ -99,7 +99,7 @@ def test_receptive_field_figures():
     rows = [Row("a", 1, (4, 8, 8), (1, 3, 3), (1, 1, 1)), Row("b", 1, (2, 4, 4), (3, 6, 6), (2, 2, 2))]
     fig = plotting.plot_rf_growth({"toy": rows})
     assert [ln.get_ydata().tolist() for ln in (fig.axes[0].lines[0], fig.axes[1].lines[0])] == [[1, 3], [3, 6]]
-    fig = plotting.show_receptive_field(frames(t=6), ((2, 3), (1, 2), (0, 4)), every=1)
+    fig = show.show_receptive_field(frames(t=6), ((2, 3), (1, 2), (0, 4)), every=1)
     boxed = [ax for ax in fig.axes if ax.patches]
     assert [ax.get_title() for ax in boxed] == ["t=2", "t=3"]
     box = boxed[0].patches[0]
@@ -111,11 +111,11 @@ def test_filter_frames_normalises_each_filter():
     weight = torch.zeros(2, 3, 3, 2, 2)
     weight[0, :, 1] = 5.0
     weight[1, 0, 0, 0, 0] = -1.0
-    tiled = plotting.filter_frames(weight, scale=2, ncols=2)
+    tiled = show.filter_frames(weight, scale=2, ncols=2)
     assert tiled.shape == (3, 6, 12, 3)                                  # 4x4 tiles, 2-pixel gaps
     assert tiled[1, :4, :4].min() == 255 and tiled[0, :4, :4].max() == 0   # filter 0: frame 1 bright
     with pytest.raises(ValueError, match=r"\(C_out, 3, t, h, w\)"):
-        plotting.filter_frames(torch.zeros(2, 1, 3, 2, 2))
+        show.filter_frames(torch.zeros(2, 1, 3, 2, 2))
 
 
 def test_receptive_field_explorer_follows_its_controls(capsys):
@@ -131,13 +131,15 @@ def test_receptive_field_explorer_follows_its_controls(capsys):
 
 
 def test_c3d_costs_and_explorer():
-    macs, params, act = widgets.c3d_costs(16, 112, 1.0)
+    macs, params, act = c3d.c3d_costs(16, 112, 1.0)
     assert round(macs, 3) == 38.549 and round(params, 2) == 79.99
-    assert widgets.c3d_costs(16, 112, 0.5)[0] == pytest.approx(9.92, abs=0.01)
+    assert c3d.c3d_costs(16, 112, 0.5)[0] == pytest.approx(9.92, abs=0.01)
     box = widgets.c3d_cost_explorer()
     frames_, size, width, out = box.children
     assert out.value.startswith("<b>38.5 GMACs</b> (77.1 GFLOPs)")
     size.value = 224
     assert out.value.startswith("<b>154.1 GMACs</b>")
     with pytest.raises(ValueError, match="multiple of 16"):
-        widgets.c3d_costs(8, 112, 1.0)
+        c3d.c3d_costs(8, 112, 1.0)
+    with pytest.raises(ValueError, match="width must be a positive number"):
+        c3d.c3d_costs(16, 112, 0)

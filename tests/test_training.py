@@ -1,11 +1,12 @@
-"""Unit tests for the training loop (lectures_lib.training) and the benchmark (lectures_lib.bench)."""
+"""Unit tests for the training loop (lectures_lib.training): the recipe, fit, predict, evaluate."""
 
 import pytest
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from lectures_lib import bench, data, fusion, training
+from lectures_lib import data, devices, evaluation, fusion, training
+from lectures_lib.training import BOOK_RECIPE, Recipe
 
 
 @pytest.fixture(scope="module")
@@ -16,10 +17,10 @@ def easy():
 
 
 def test_pick_device_and_seeding():
-    assert training.pick_device().type in ("cuda", "mps", "cpu")
-    training.seed_everything(3)
+    assert devices.pick_device().type in ("cuda", "mps", "cpu")
+    devices.seed_everything(3)
     a = torch.rand(3)
-    training.seed_everything(3)
+    devices.seed_everything(3)
     assert torch.equal(a, torch.rand(3))
 
 
@@ -27,26 +28,26 @@ def test_fit_learns_and_is_reproducible(easy, capsys):
     train, val = easy
     runs = []
     for _ in range(2):
-        training.seed_everything(0)
+        devices.seed_everything(0)
         model = fusion.SingleFrameCNN(8, width=8)                      # one frame tells the class here
         # 32 steps: enough for BatchNorm's running statistics (momentum 0.1) to settle
-        runs.append(training.fit(model, train, val, epochs=4, batch_size=16, lr=1e-2,
-                                 device=torch.device("cpu")))
+        runs.append(training.fit(model, train, val, recipe=Recipe(epochs=4, batch_size=16, lr=1e-2),
+                                 device="cpu"))
     history = runs[0]
     assert history["train_loss"] == runs[1]["train_loss"]
     assert history["train_loss"][-1] < history["train_loss"][0]
     assert history.last["val_acc"] > 0.5                              # chance is 0.125
     assert set(history.last) == {"epoch", "train_loss", "train_acc", "seconds", "clips_per_s", "val_acc"}
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 8 and lines[-1].startswith("epoch 4/4  loss ")
+    assert len(lines) == 8 and lines[-1].startswith("epoch 4/4  loss ~")
 
 
 def test_fit_works_with_a_plain_dataset_through_a_dataloader():
     x = torch.rand(20, 3, 4, 8, 8)
     y = torch.arange(20) % 2
     model = fusion.CNN3D(2, width=4)
-    history = training.fit(model, TensorDataset(x, y), epochs=1, batch_size=8, verbose=False,
-                           device=torch.device("cpu"))
+    history = training.fit(model, TensorDataset(x, y), recipe=Recipe(epochs=1, batch_size=8),
+                           verbose=False)
     assert history.last["epoch"] == 1 and "val_acc" not in history.last
 
 
@@ -55,11 +56,29 @@ def test_fit_errors_are_clear(easy):
     with pytest.raises(ValueError, match="the dataset is empty"):
         training.fit(fusion.CNN3D(2), TensorDataset(torch.zeros(0, 3, 4, 8, 8), torch.zeros(0)))
     with pytest.raises(ValueError, match=r"outputs of shape \(2, 5\) but the dataset has 8 classes"):
-        training.fit(fusion.CNN3D(5, width=4), train, epochs=1)
+        training.fit(fusion.CNN3D(5, width=4), train)
     with pytest.raises(ValueError, match=r"T=16, got \(2, 3, 8, 32, 32\)"):
-        training.fit(fusion.EarlyFusion(8, 16, width=4), train, epochs=1)
-    with pytest.raises(ValueError, match="epochs and batch_size must be >= 1"):
-        training.fit(fusion.CNN3D(8, width=4), train, epochs=0)
+        training.fit(fusion.EarlyFusion(8, 16, width=4), train)
+    with pytest.raises(TypeError, match="recipe must be a Recipe"):
+        training.fit(fusion.CNN3D(8, width=4), train, recipe={"epochs": 1})
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"epochs": 0}, "epochs must be a positive integer, got 0"),
+    ({"batch_size": 2.5}, "batch_size must be a positive integer"),
+    ({"lr": -1e-3}, "lr must be a positive number"),
+    ({"schedule": "cosine"}, "schedule must be one of 'onecycle', 'constant'"),
+    ({"warmup": 1.0}, r"warmup must be in \(0, 1\)"),
+])
+def test_recipe_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Recipe(**kwargs)
+
+
+def test_the_book_recipe_is_one_value():
+    assert BOOK_RECIPE == Recipe() and BOOK_RECIPE.replace(epochs=2).epochs == 2
+    with pytest.raises(AttributeError):
+        BOOK_RECIPE.lr = 1.0                                           # frozen: chapters cannot drift
 
 
 def test_evaluate_confusion_and_multi_clip_average():
@@ -67,45 +86,86 @@ def test_evaluate_confusion_and_multi_clip_average():
     cfg = data.MiniVideoConfig(frames=12)
     model = fusion.CNN3D(8, width=4).eval()
     multi = data.MiniVideos("test", 16, cfg, clip_len=8, num_clips=3)
-    result = training.evaluate(model, multi)
+    result = evaluation.evaluate(model, multi)
     assert result.confusion.sum() == 16 and result.confusion.shape == (8, 8)
     assert result.accuracy == pytest.approx(result.confusion.diag().sum().item() / 16)
     clips, labels = multi.batch(range(16))
     with torch.no_grad():
         manual = torch.stack([model(c).softmax(1).mean(0) for c in clips])
-    probs, got_labels = training.predict(model, multi)
+    probs, got_labels = evaluation.predict(model, multi)
     assert torch.allclose(probs, manual, atol=1e-6) and torch.equal(got_labels, labels)
     with pytest.raises(ValueError, match="empty"):
-        training.evaluate(model, TensorDataset(torch.zeros(0, 3, 8, 32, 32), torch.zeros(0)))
+        evaluation.evaluate(model, TensorDataset(torch.zeros(0, 3, 8, 32, 32), torch.zeros(0)))
 
 
-def test_training_macs_match_the_closed_form():
-    B, D, K = 4, 3 * 2 * 4 * 4, 5
-    model = nn.Sequential(nn.Flatten(), nn.Linear(D, K, bias=False))
-    # forward x @ W^T, then the weight gradient; the input needs no gradient.
-    assert training.training_macs(model, (3, 2, 4, 4), batch_size=B) == 2 * B * D * K
-    conv = nn.Sequential(nn.Conv3d(3, 4, 3, padding=1, bias=False), nn.Flatten())
-    forward = 4 * 3 * 27 * 2 * 4 * 4
-    assert training.training_macs(conv, (3, 2, 4, 4)) == 2 * forward
+def test_default_device_is_the_models_own():
+    model = fusion.CNN3D(2, width=4)
+    assert devices.model_device(model) == torch.device("cpu")
+    assert devices.model_device(model, "cpu") == torch.device("cpu")
+    assert devices.model_device(nn.ReLU()) == torch.device("cpu")     # no parameters: the CPU
+    with torch.device("meta"):
+        assert devices.model_device(fusion.CNN3D(2, width=4)).type == "meta"
 
 
-def test_throughput_and_channels_last():
-    clip = torch.rand(2, 3, 8, 16, 16)
-    model = fusion.CNN3D(4, width=4).eval()
-    fast = training.use_channels_last(fusion.CNN3D(4, width=4)).eval()
-    fast.load_state_dict(model.state_dict())
-    assert fast.features[0][0].weight.is_contiguous(memory_format=torch.channels_last_3d)
-    with torch.no_grad():
-        assert torch.allclose(model(clip), fast(clip), atol=1e-5)
-    r = training.throughput(fusion.CNN3D(4, width=4), (3, 8, 16, 16), batch_size=4, steps=2,
-                            device=torch.device("cpu"))
-    assert r["clips_per_s"] > 0
-    assert r["macs_per_clip"] == training.training_macs(fusion.CNN3D(4, width=4), (3, 8, 16, 16))
+class PairDataset(torch.utils.data.Dataset):
+    """Two inputs per item (like RGB and flow), a batch() hook and a set_epoch() hook."""
+
+    def __init__(self, n=24):
+        g = torch.Generator().manual_seed(0)
+        self.a, self.b = torch.rand(n, 3, 4, 8, 8, generator=g), torch.rand(n, 2, 4, 8, 8, generator=g)
+        self.y, self.epochs, self.batched = torch.arange(n) % 2, [], 0
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, i):
+        return (self.a[i], self.b[i]), int(self.y[i])
+
+    def batch(self, indices):
+        self.batched += 1
+        return (self.a[indices], self.b[indices]), self.y[indices]
+
+    def set_epoch(self, epoch):
+        self.epochs.append(epoch)
 
 
-def test_bench_prints_every_model(capsys):
-    bench.main(["--batch-size", "2", "--steps", "1"])
-    out = capsys.readouterr().out
-    for name in bench.models():
-        assert out.count(name) == 2
-    assert "matmul peak" in out and "clips/s" in out
+class TwoStream(nn.Module):
+    """A model of two inputs that also defines its own training loss (scaled cross-entropy)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rgb, self.flow = fusion.CNN3D(2, width=4), fusion.CNN3D(2, in_channels=2, width=4)
+        self.own_loss_calls = 0
+
+    def forward(self, x):
+        rgb, flow = x
+        return self.rgb(rgb) + self.flow(flow)
+
+    def training_loss(self, x, y):
+        self.own_loss_calls += 1
+        out = self(x)
+        return 2 * nn.functional.cross_entropy(out, y), out
+
+
+def test_fit_and_evaluate_take_tuples_and_call_every_extension_point():
+    data_, model = PairDataset(), TwoStream()
+    assert isinstance(data_, evaluation.BatchDataset) and isinstance(data_, training.EpochDataset)
+    assert isinstance(model, training.OwnLoss) and not isinstance(fusion.CNN3D(2), training.OwnLoss)
+    history = training.fit(model, data_, data_, recipe=Recipe(epochs=2, batch_size=8), verbose=False)
+    assert data_.epochs == [1, 2] and model.own_loss_calls == 2 * 3 and data_.batched > 6
+    assert len(history.epochs) == 2 and 0 <= history.last["val_acc"] <= 1
+    probs, labels = evaluation.predict(model, data_)
+    assert probs.shape == (24, 2) and torch.equal(labels, data_.y)
+
+
+def test_clip_probabilities_averages_clips_of_one_video():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 2 * 4 * 4, 5))
+    clips = torch.rand(2, 3, 3, 2, 4, 4)                               # 2 videos, 3 clips each
+    probs = evaluation.clip_probabilities(model, clips)
+    assert probs.shape == (2, 5) and torch.allclose(probs.sum(1), torch.ones(2))
+    assert torch.allclose(probs[1], model(clips[1]).softmax(1).mean(0))
+    with pytest.raises(ValueError, match=r"\(B, C, T, H, W\) or \(B, N, C, T, H, W\)"):
+        evaluation.clip_probabilities(model, torch.rand(3, 2, 4, 4))
+    with pytest.raises(ValueError, match=r"expected the model to return \(2, K\) logits"):
+        evaluation.clip_probabilities(nn.Identity(), torch.rand(2, 3, 2, 4, 4))

@@ -1,0 +1,51 @@
+"""Where tensors live and how runs are made repeatable: the library's one device rule, and seeding.
+
+The rule: a function that takes ``device=`` uses it; without one, it uses the device the model's
+parameters are on (:func:`model_device`). Nothing moves a model behind your back; the chapters pick
+``pick_device()`` once in their setup cell and pass it.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+from torch import nn
+
+Inputs = torch.Tensor | tuple[torch.Tensor, ...]
+"""A model's input: one clip batch, or a tuple of tensors (two-stream: RGB and flow)."""
+
+
+def pick_device() -> torch.device:
+    """CUDA if there is a GPU, then Apple's MPS, else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def model_device(model: nn.Module, device: torch.device | str | None = None) -> torch.device:
+    """The library's one rule for a default device: ``device`` if given, else where the model is.
+
+    So nothing moves behind your back: build on (or ``.to()``) the device you want, or pass it.
+    """
+    if device is not None:
+        return torch.device(device)
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch (every device)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def to_device(x: Inputs, device: torch.device) -> Inputs:
+    """Move a tensor, or each tensor of a tuple, to ``device``."""
+    if isinstance(x, (tuple, list)):
+        return tuple(t.to(device, non_blocking=True) for t in x)
+    return x.to(device, non_blocking=True)

@@ -1,0 +1,95 @@
+"""Going through a dataset in batches, predicting class probabilities, and scoring them.
+
+Multi-clip testing lives here once: a batch ``(B, N, C, T, H, W)`` holds ``N`` clips of each of
+``B`` videos, and a video's prediction is the average of its clips' softmax probabilities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from .checks import check_positive_int
+from .devices import Inputs, model_device, to_device
+
+
+@runtime_checkable
+class BatchDataset(Protocol):
+    """A dataset that builds a whole batch at once: ``batch(indices) -> (inputs, labels)``."""
+
+    def batch(self, indices: list[int]) -> tuple[Inputs, torch.Tensor]: ...
+
+
+def batches(dataset: Dataset, batch_size: int, *, shuffle: bool = False, seed: int = 0):
+    """Yield ``(inputs, labels)`` batches, through ``dataset.batch`` when it has one."""
+    if len(dataset) == 0:
+        raise ValueError("the dataset is empty")
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)) if shuffle \
+        else torch.arange(len(dataset))
+    if isinstance(dataset, BatchDataset):
+        for i in range(0, len(order), batch_size):
+            yield dataset.batch(order[i:i + batch_size].tolist())
+    else:
+        yield from DataLoader(Subset(dataset, order.tolist()), batch_size=batch_size)
+
+
+@torch.no_grad()
+def clip_probabilities(model: nn.Module, x: Inputs) -> torch.Tensor:
+    """Class probabilities of a batch; a batch of several clips per video averages its clips.
+
+    Args:
+        model: maps ``(B, C, T, H, W)`` (or a tuple of such tensors) to ``(B, K)`` logits.
+        x: ``(B, C, T, H, W)``, or ``(B, N, C, T, H, W)`` for ``N`` clips of each video (every
+            tensor of a tuple alike).
+
+    Returns:
+        ``(B, K)`` probabilities: the softmax, averaged over a video's ``N`` clips.
+    """
+    parts = tuple(x) if isinstance(x, (tuple, list)) else (x,)
+    if not all(isinstance(t, torch.Tensor) and t.ndim in (5, 6) for t in parts):
+        raise ValueError("expected clips (B, C, T, H, W) or (B, N, C, T, H, W), got shapes "
+                         f"{[tuple(getattr(t, 'shape', ())) for t in parts]}")
+    B, N = parts[0].shape[0], parts[0].shape[1] if parts[0].ndim == 6 else 1
+    flat = tuple(t.flatten(0, 1) if t.ndim == 6 else t for t in parts)  # (B, N, ...) -> (B*N, ...)
+    logits = model(flat if isinstance(x, (tuple, list)) else flat[0])
+    if logits.ndim != 2 or logits.shape[0] != B * N:
+        raise ValueError(f"expected the model to return ({B * N}, K) logits, got {tuple(logits.shape)}")
+    return logits.softmax(1).view(B, N, -1).mean(1)                  # (B*N, K) -> (B, K)
+
+
+def predict(model: nn.Module, dataset: Dataset, *, batch_size: int = 128,
+            device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Class probabilities ``(N, K)`` and labels ``(N,)`` of a dataset (see :func:`clip_probabilities`)."""
+    check_positive_int(batch_size=batch_size)
+    device = model_device(model, device)
+    model.to(device).eval()
+    probs, labels = [], []
+    for x, y in batches(dataset, batch_size):
+        probs.append(clip_probabilities(model, to_device(x, device)).cpu())
+        labels.append(torch.as_tensor(y))
+    return torch.cat(probs), torch.cat(labels)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Accuracy, mean loss, and the confusion matrix (rows: true class, columns: predicted)."""
+
+    accuracy: float
+    loss: float
+    confusion: torch.Tensor
+
+
+def evaluate(model: nn.Module, dataset: Dataset, *, batch_size: int = 128,
+             device: torch.device | str | None = None) -> Evaluation:
+    """Accuracy and confusion matrix of ``model`` on ``dataset`` (one clip or averaged clips)."""
+    probs, labels = predict(model, dataset, batch_size=batch_size, device=device)
+    K = probs.shape[1]
+    confusion = torch.zeros(K, K, dtype=torch.long)
+    confusion.index_put_((labels, probs.argmax(1)), torch.ones_like(labels), accumulate=True)
+    loss = nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels).item()
+    return Evaluation(accuracy=(probs.argmax(1) == labels).float().mean().item(), loss=loss,
+                      confusion=confusion)

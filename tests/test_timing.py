@@ -1,0 +1,62 @@
+"""Unit tests for lectures_lib.timing, the MAC counters' training step, and the benchmark."""
+
+import pytest
+import torch
+from torch import nn
+
+from lectures_lib import bench, blocks, calculators, fusion, timing
+
+
+def test_median_seconds_warms_up_repeats_and_loops_short_calls():
+    calls = []
+    seconds = timing.median_seconds(lambda: calls.append(1), repeats=3, warmup=2, min_seconds=1e-3)
+    assert seconds > 0 and len(calls) > 2 + 1 + 3                      # short calls are looped
+    with pytest.raises(ValueError, match="repeats must be a positive integer"):
+        timing.median_seconds(lambda: None, repeats=0)
+
+
+def test_time_forward_and_time_layers():
+    conv = nn.Conv3d(2, 2, 3, padding=1)
+    assert timing.time_forward(conv, (1, 2, 4, 8, 8), repeats=2) > 0
+    net = nn.Sequential(conv, nn.ReLU())
+    spent = timing.time_layers(net, (1, 2, 4, 8, 8), repeats=2)
+    assert set(spent) == {"0", "1"} and all(v > 0 for v in spent.values())
+
+
+def test_training_macs_match_the_closed_form():
+    B, D, K = 4, 3 * 2 * 4 * 4, 5
+    model = nn.Sequential(nn.Flatten(), nn.Linear(D, K, bias=False))
+    # forward x @ W^T, then the weight gradient; the input needs no gradient.
+    assert calculators.count_training_macs(model, (3, 2, 4, 4), batch_size=B) == 2 * B * D * K
+    conv = nn.Sequential(nn.Conv3d(3, 4, 3, padding=1, bias=False), nn.Flatten())
+    forward = 4 * 3 * 27 * 2 * 4 * 4
+    assert calculators.count_training_macs(conv, (3, 2, 4, 4)) == 2 * forward
+    with pytest.raises(ValueError, match=r"clip_shape\[1\] must be a positive integer, got 0"):
+        calculators.count_training_macs(conv, (3, 0, 4, 4))
+
+
+def test_throughput_and_channels_last():
+    clip = torch.rand(2, 3, 8, 16, 16)
+    model = fusion.CNN3D(4, width=4).eval()
+    fast = blocks.use_channels_last(fusion.CNN3D(4, width=4)).eval()
+    fast.load_state_dict(model.state_dict())
+    assert fast.features[0][0].weight.is_contiguous(memory_format=torch.channels_last_3d)
+    with torch.no_grad():
+        assert torch.allclose(model(clip), fast(clip), atol=1e-5)
+    blocks.use_channels_last(fast, enable=False)
+    assert fast.features[0][0].weight.is_contiguous()
+    r = timing.throughput(fusion.CNN3D(4, width=4), (3, 8, 16, 16), batch_size=4, steps=2)
+    assert r["clips_per_s"] > 0
+    assert r["macs_per_clip"] == calculators.count_training_macs(fusion.CNN3D(4, width=4), (3, 8, 16, 16))
+
+
+def test_matmul_peak_is_a_rate():
+    assert timing.matmul_peak(n=64) > 0
+
+
+def test_bench_prints_every_model(capsys):
+    bench.main(["--batch-size", "2", "--steps", "1"])
+    out = capsys.readouterr().out
+    for name in fusion.chapter2_models():
+        assert out.count(name) == 2
+    assert "matmul peak" in out and "clips/s" in out
