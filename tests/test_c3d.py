@@ -1,14 +1,18 @@
-"""C3D, AlexNet, VGG-16 and (2+1)-D: architectures and costs against FACTS.md section 4."""
+"""C3D, AlexNet, VGG-16 and (2+1)-D: architectures and costs against the lecture's and the paper's.
+
+The published numbers come from ``lectures_lib.facts`` (ids ``c3d.*``, ``alexnet.*``, ``vgg16.*``).
+"""
 
 import pytest
 import torch
 from torch import nn
 
-from lectures_lib import c3d, calculators
+from lectures_lib import c3d, calculators, facts
 
-# FACTS.md section 4: recomputed GMACs per C3D conv layer
+# Recomputed by hand: C_out x T x H x W x C_in x 27 multiply-adds per conv, in billions
 C3D_CONV_GMACS = {"conv1a": 1.040, "conv2a": 11.098, "conv3a": 5.549, "conv3b": 11.098, "conv4a": 2.774,
                   "conv4b": 5.549, "conv5a": 0.694, "conv5b": 0.694}
+C3D_INPUT = facts.get("c3d.input").value                         # (3, 16, 112, 112)
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +22,7 @@ def paper_nets():
 
 
 def test_c3d_per_layer_cost_matches_the_recomputed_table(paper_nets):
-    costs = {c.name: c for c in calculators.layer_costs(paper_nets[0], (3, 16, 112, 112))}
+    costs = {c.name: c for c in calculators.layer_costs(paper_nets[0], C3D_INPUT)}
     for name, gmacs in C3D_CONV_GMACS.items():
         assert costs[name].macs / 1e9 == pytest.approx(gmacs, abs=6e-4), name
     assert costs["conv1a"].output == (64, 16, 112, 112) and costs["pool5"].output == (512, 1, 4, 4)
@@ -29,8 +33,39 @@ def test_c3d_per_layer_cost_matches_the_recomputed_table(paper_nets):
     assert costs["conv1a"].activation_bytes == 4 * 64 * 16 * 112 * 112
 
 
+def test_c3d_matches_the_paper_and_the_lecture_conv_rows(paper_nets):
+    net = paper_nets[0]
+    convs = [m for m in net if isinstance(m, nn.Conv3d)]
+    assert [m.out_channels for m in convs] == list(facts.get("c3d.channels").value)
+    assert {m.kernel_size for m in convs} == {facts.get("c3d.conv_kernel").value}
+    assert net.pool1.kernel_size == facts.get("c3d.pool1_kernel").value
+    pools = {getattr(net, f"pool{i}").kernel_size for i in range(2, 6)}
+    assert pools == {facts.get("c3d.pool_kernel").value}
+    assert (net.fc6.out_features, net.fc7.out_features) == facts.get("c3d.fc_units").value
+    assert net.fc8.out_features == facts.get("sports1m.classes").value
+    costs = {c.name: c for c in calculators.layer_costs(net, C3D_INPUT)}
+    for name in C3D_CONV_GMACS:                                   # the slide rounds to 2 decimals
+        lecture = facts.get(f"c3d.{name}.gmacs").value
+        assert round(costs[name].macs / 1e9, 2) == pytest.approx(lecture), name
+
+
+def test_the_lecture_fc_rows_and_total_carry_a_factor_of_27():
+    """The slide's FC rows are in x out x 27 for a 4608-input fc6, and its total includes them."""
+    with torch.device("meta"):
+        net = c3d.c3d(pool5_padding=False)                        # fc6 sees 512 x 1 x 3 x 3 = 4608
+    costs = {c.name: c for c in calculators.layer_costs(net, C3D_INPUT)}
+    slide_fc = {name: 27 * costs[name].macs for name in ("fc6", "fc7", "fc8")}
+    for name, macs in slide_fc.items():
+        assert round(macs / 1e9, 2) == pytest.approx(facts.get(f"c3d.{name}.gmacs").value), name
+    convs = sum(costs[name].macs for name in C3D_CONV_GMACS)
+    lecture_total = facts.get("c3d.total.gmacs").value
+    assert round((convs + sum(slide_fc.values())) / 1e9, 1) == pytest.approx(lecture_total)
+    true_total = sum(c.macs for c in costs.values())
+    assert round(true_total / 1e9, 1) != pytest.approx(lecture_total)
+
+
 def test_conv_macs_equal_the_closed_form(paper_nets):
-    costs = {c.name: c for c in calculators.layer_costs(paper_nets[0], (3, 16, 112, 112))}
+    costs = {c.name: c for c in calculators.layer_costs(paper_nets[0], C3D_INPUT)}
     for name, layer in paper_nets[0].named_children():
         if isinstance(layer, nn.Conv3d):
             c_out, t, h, w = costs[name].output
@@ -40,7 +75,7 @@ def test_conv_macs_equal_the_closed_form(paper_nets):
 def test_pool5_without_padding_gives_4608_features():
     with torch.device("meta"):
         net = c3d.c3d(pool5_padding=False)
-    costs = {c.name: c for c in calculators.layer_costs(net, (3, 16, 112, 112))}
+    costs = {c.name: c for c in calculators.layer_costs(net, C3D_INPUT)}
     assert costs["pool5"].output == (512, 1, 3, 3) and net.fc6.in_features == 4608   # fc6 follows
 
 
@@ -52,6 +87,10 @@ def test_image_nets_match_the_reference_counts(paper_nets):
     assert sum(c.params for c in vgg_costs) / 1e6 == pytest.approx(138.36, abs=0.01)
     assert sum(c.macs for c in alex_costs) / 1e9 == pytest.approx(0.724, abs=1e-3)
     assert sum(c.params for c in alex_costs) / 1e6 == pytest.approx(60.97, abs=0.01)
+    # the lecture's AlexNet figure rounds ours; its VGG-16 figure is about one 3x3 conv short
+    assert round(sum(c.macs for c in alex_costs) / 1e9, 1) == facts.get("alexnet.total.gmacs").value
+    gap = sum(c.macs for c in vgg_costs) / 1e9 - facts.get("vgg16.total.gmacs").value
+    assert min(abs(c.macs / 1e9 - gap) for c in vgg_costs if len(c.output) == 3 and c.macs) < 0.05
 
 
 def test_small_c3d_runs_on_mini_clips_and_trains():

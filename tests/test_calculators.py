@@ -1,18 +1,26 @@
-"""Unit tests for lectures_lib.calculators, against FACTS.md section 2."""
+"""Unit tests for lectures_lib.calculators; raw video sizes against the lecture's (facts raw.*)."""
 
 import pytest
 
+from lectures_lib import facts
 from lectures_lib.calculators import ByteSize, raw_video_size
 
 
 def test_lecture_sizes_are_binary_units():
     sd = raw_video_size(height=480, width=640, fps=30, seconds=60)
     hd = raw_video_size(height=1080, width=1920, fps=30, seconds=60)
-    clip = raw_video_size(height=112, width=112, fps=5, seconds=3.2)
+    clip = raw_video_size(height=112, width=112, fps=5, seconds=facts.get("raw.clip.seconds").value)
+    # recomputed by hand: frames x H x W x 3 bytes
     assert sd.bytes == 1_658_880_000 and hd.bytes == 11_197_440_000 and clip.bytes == 602_112
     assert (sd.decimal, sd.binary) == ("1.66 GB", "1.54 GiB")
     assert (hd.decimal, hd.binary) == ("11.20 GB", "10.43 GiB")
-    assert clip.to("KiB") == 588 and str(clip) == "602.11 KB = 588.00 KiB"
+    assert str(clip) == "602.11 KB = 588.00 KiB"
+    # the lecture's "GB" and "KB" (lectures_lib.facts) are binary units: GiB and KiB
+    lecture = {name: facts.get(f"raw.{name}.size").value
+               for name in ("sd_minute", "hd_minute", "clip")}
+    assert round(sd.to("GiB"), 1) == lecture["sd_minute"] != round(sd.to("GB"), 1)
+    assert round(hd.to("GiB")) == lecture["hd_minute"] != round(hd.to("GB"))
+    assert clip.to("KiB") == lecture["clip"] != round(clip.to("KB"))
 
 
 def test_channels_and_sample_width_multiply():
@@ -32,7 +40,7 @@ def test_byte_size_units():
 @pytest.mark.parametrize("kwargs, match", [
     (dict(height=0, width=1, fps=1, seconds=1), "height must be a positive integer, got 0"),
     (dict(height=1, width=2.5, fps=1, seconds=1), "width must be a positive integer, got 2.5"),
-    (dict(height=1, width=1, fps=-1, seconds=1), "fps and seconds must be positive"),
+    (dict(height=1, width=1, fps=-1, seconds=1), "fps must be a positive number, got -1"),
     (dict(height=1, width=1, fps=1, seconds=0.2), "less than one frame"),
     (dict(height=1, width=1, fps=1, seconds=1, bytes_per_sample=0), "bytes_per_sample must be"),
 ])

@@ -5,31 +5,42 @@ import random
 import pytest
 from torch import nn
 
-from lectures_lib import fusion
+from lectures_lib import facts, fusion
 from lectures_lib import receptive_field as rf
 
-INPUT = (3, 20, 64, 64)
-# FACTS.md section 1: (layer, output size C x T x H x W with T kept, receptive field T x H x W)
-LECTURE = {
-    fusion.late_fusion_toy: [("Conv2D(3x3, 3->12)", (12, 20, 64, 64), (1, 3, 3)),
-                             ("Pool2D(4x4)", (12, 20, 16, 16), (1, 6, 6)),
-                             ("Conv2D(3x3, 12->24)", (24, 20, 16, 16), (1, 14, 14)),
-                             ("GlobalAvgPool", (24, 1, 1, 1), (20, 64, 64))],
-    fusion.early_fusion_toy: [("Conv2D(3x3, 3*20->12)", (12, 1, 64, 64), (20, 3, 3)),
-                              ("Pool2D(4x4)", (12, 1, 16, 16), (20, 6, 6)),
-                              ("Conv2D(3x3, 12->24)", (24, 1, 16, 16), (20, 14, 14)),
-                              ("GlobalAvgPool", (24, 1, 1, 1), (20, 64, 64))],
-    fusion.cnn3d_toy: [("Conv3D(3x3x3, 3->12)", (12, 20, 64, 64), (3, 3, 3)),
-                       ("Pool3D(4x4x4)", (12, 5, 16, 16), (6, 6, 6)),
-                       ("Conv3D(3x3x3, 12->24)", (24, 5, 16, 16), (14, 14, 14)),
-                       ("GlobalAvgPool", (24, 1, 1, 1), (20, 64, 64))],
+INPUT = facts.get("rf.input").value                              # (3, 20, 64, 64)
+# The lecture's summary table, row by row: our layer names, and the facts' keys for the model and
+# its layers (lectures_lib.facts ids rf.<model>.<layer>.output_size and .receptive_field).
+TABLE = {
+    fusion.late_fusion_toy: ("late_fusion", ["Conv2D(3x3, 3->12)", "Pool2D(4x4)",
+                                             "Conv2D(3x3, 12->24)", "GlobalAvgPool"]),
+    fusion.early_fusion_toy: ("early_fusion", ["Conv2D(3x3, 3*20->12)", "Pool2D(4x4)",
+                                               "Conv2D(3x3, 12->24)", "GlobalAvgPool"]),
+    fusion.cnn3d_toy: ("cnn3d", ["Conv3D(3x3x3, 3->12)", "Pool3D(4x4x4)", "Conv3D(3x3x3, 12->24)",
+                                 "GlobalAvgPool"]),
 }
+LAYER_KEYS = ("conv1", "pool1", "conv2", "global_pool")
 
 
-@pytest.mark.parametrize("build", LECTURE, ids=lambda b: b.__name__)
+def lecture_rows(build) -> list[tuple]:
+    """The lecture's rows: (layer, output size C x T x H x W, receptive field T x H x W).
+
+    A size printed without a time axis (C x H x W: early fusion's, and the 3D CNN's last row on the
+    slide) has T = 1.
+    """
+    model, names = TABLE[build]
+    rows = []
+    for name, key in zip(names, LAYER_KEYS):
+        size = facts.get(f"rf.{model}.{key}.output_size").value
+        size = size if len(size) == 4 else (size[0], 1, *size[1:])
+        rows.append((name, size, facts.get(f"rf.{model}.{key}.receptive_field").value))
+    return rows
+
+
+@pytest.mark.parametrize("build", TABLE, ids=lambda b: b.__name__)
 def test_the_lecture_table_row_by_row(build):
     rows = rf.receptive_fields(rf.layers_from_module(build(), INPUT), INPUT)
-    assert [(r.name, (r.channels, *r.size), r.rf) for r in rows] == LECTURE[build]
+    assert [(r.name, (r.channels, *r.size), r.rf) for r in rows] == lecture_rows(build)
 
 
 def random_stack(rng: random.Random) -> nn.Sequential:
@@ -94,9 +105,19 @@ def test_early_fusion_conv_spans_all_frames():
 
 def test_trainable_models_are_described_too():
     rows = rf.receptive_fields(rf.layers_from_module(fusion.CNN3D(8), (3, 16, 32, 32)), (3, 16, 32, 32))
-    assert [r.size for r in rows] == [(16, 16, 16), (8, 8, 8), (4, 4, 4), (1, 1, 1)]
+    assert [r.size for r in rows] == [(16, 16, 16), (8, 8, 8), (4, 4, 4), (1, 1, 1), (1, 1, 1)]
     assert [r.rf for r in rows[:3]] == [(3, 3, 3), (5, 7, 7), (9, 15, 15)]
-    assert rows[-1].name == "FC(32->8)" and rows[-1].rf == (16, 32, 32)
+    assert [r.name for r in rows[3:]] == ["GlobalMaxPool", "FC(32->8)"]       # the head's max, a module
+    assert rows[-1].rf == (16, 32, 32)
+
+
+def test_the_global_max_head_is_read_by_type_and_checked_by_gradient():
+    model = fusion.CNN3D(8).features                                   # the body, then the head's pool
+    head = fusion.CNN3D(8).head[0]
+    layers = rf.layers_from_module(nn.Sequential(model, head), (3, 16, 32, 32))
+    assert layers[-1].name == "GlobalMaxPool" and layers[-1].global_pool
+    field = rf.empirical_receptive_field(nn.Sequential(model, head), (3, 16, 32, 32))
+    assert field == ((0, 15), (0, 31), (0, 31))                        # a global pool sees everything
 
 
 @pytest.mark.parametrize("kwargs, match", [
