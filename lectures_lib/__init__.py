@@ -2,16 +2,24 @@
 
 One module per lecture concept; a chapter's code lives in the module of the same name:
 
-- :mod:`lectures_lib.video`: clip layouts, video files, clip samplers, multi-clip averaging (ch. 1).
+- :mod:`lectures_lib.video`: clip layouts, the one input check, clip samplers (ch. 1);
+  :mod:`lectures_lib.video_io`: reading and writing video files, real sample footage.
 - :mod:`lectures_lib.calculators`: raw video sizes, parameter, multiply-add and per-layer costs.
-- :mod:`lectures_lib.data`: the mini video dataset and folders of real videos (ch. 2); how its
-  videos are drawn is in :mod:`lectures_lib.synthetic`.
+- :mod:`lectures_lib.data`: the mini video dataset, its standard splits, and folders of real videos
+  (ch. 2); what its videos are is in :mod:`lectures_lib.synthetic`, how they are drawn in
+  :mod:`lectures_lib.drawing`.
+- :mod:`lectures_lib.blocks`: the building blocks every model shares.
 - :mod:`lectures_lib.fusion`: single-frame, late fusion, early fusion and 3-D CNN models (ch. 2).
-- :mod:`lectures_lib.training`: the training loop, evaluation and speed measurements.
+- :mod:`lectures_lib.training`: the book's recipe and training loop;
+  :mod:`lectures_lib.evaluation`: predictions, multi-clip averaging, accuracy;
+  :mod:`lectures_lib.devices`: the default-device rule and seeding.
 - :mod:`lectures_lib.receptive_field`: receptive fields in space and time (ch. 3).
 - :mod:`lectures_lib.c3d`: C3D, AlexNet, VGG-16 and the (2+1)-D block (ch. 4).
-- :mod:`lectures_lib.plotting` and :mod:`lectures_lib.widgets`: figures, animations and
-  interactive explorers (each explorer has a static twin).
+- :mod:`lectures_lib.timing`: honest speed measurements (warm-up, repeats, medians).
+- :mod:`lectures_lib.facts`: the lecture's and papers' published numbers, with their sources.
+- :mod:`lectures_lib.show` (frames, clips, animations), :mod:`lectures_lib.plotting` (charts) and
+  :mod:`lectures_lib.widgets` (interactive explorers, each with a static twin).
+- :mod:`lectures_lib.checks`: argument checks with errors that say what was expected.
 - :mod:`lectures_lib.bench`: ``python -m lectures_lib.bench`` measures this machine.
 """
 

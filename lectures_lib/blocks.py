@@ -4,7 +4,8 @@ Why one module: every video model in the book is assembled from the same few par
 written once is a part that behaves the same in every chapter::
 
     conv_bn_relu(dims=2 | 3)   conv (3 x 3 or 3 x 3 x 3, no bias) -> BatchNorm -> ReLU
-    frame_encoder              three stride-2 conv_bn_relu(dims=2): (N, C, H, W) -> (N, 2w, H/8, W/8)
+    frame_encoder              three stride-2 conv_bn_relu(dims=2):
+                               (N, C, H, W) -> (N, 2w, H/8, W/8)
     FoldTimeIntoChannels       (B, C, T, H, W) -> (B, C*T, H, W): early fusion's reshape
     GlobalMaxPool              (N, D, ...) -> (N, D): the max over every position
     max_pool_classifier        GlobalMaxPool -> Linear(D, K): the book's classifier head
@@ -38,9 +39,11 @@ def conv_bn_relu(in_channels: int, out_channels: int, *, dims: int,
         raise ValueError(f"dims must be 2 or 3, got {dims!r}")
     check_positive_int(in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size)
     if kernel_size % 2 == 0:
-        raise ValueError(f"kernel_size must be odd so that padding keeps the size, got {kernel_size}")
+        raise ValueError("kernel_size must be odd so that padding keeps the size, "
+                         f"got {kernel_size}")
     conv, norm = (nn.Conv2d, nn.BatchNorm2d) if dims == 2 else (nn.Conv3d, nn.BatchNorm3d)
-    return nn.Sequential(conv(in_channels, out_channels, kernel_size, stride, kernel_size // 2, bias=False),
+    return nn.Sequential(conv(in_channels, out_channels, kernel_size, stride, kernel_size // 2,
+                              bias=False),
                          norm(out_channels), nn.ReLU())
 
 
@@ -76,7 +79,7 @@ class FoldTimeIntoChannels(nn.Module):
         if x.ndim != 5:
             raise ValueError(f"expected (B, C, T, H, W), got shape {tuple(x.shape)}")
         B, C, T, H, W = x.shape
-        return x.reshape(B, C * T, H, W)                              # (B, C, T, H, W) -> (B, C*T, H, W)
+        return x.reshape(B, C * T, H, W)  # (B, C, T, H, W) -> (B, C*T, H, W)
 
 
 class GlobalMaxPool(nn.Module):

@@ -46,7 +46,8 @@ def _features(channels: tuple[int, ...], pool5_padding: bool, batch_norm: bool) 
 
 def c3d(num_classes: int = 487, *, channels: tuple[int, ...] = C3D_CHANNELS,
         fc: tuple[int, ...] = (4096, 4096), input_size: tuple[int, int, int] = (16, 112, 112),
-        pool5_padding: bool = True, batch_norm: bool = False, dropout: float = 0.5) -> nn.Sequential:
+        pool5_padding: bool = True, batch_norm: bool = False,
+        dropout: float = 0.5) -> nn.Sequential:
     """C3D with named layers (conv1a ... fc8); the defaults are the paper's 487-class Sports-1M net.
 
     Args:
@@ -70,12 +71,12 @@ def c3d(num_classes: int = 487, *, channels: tuple[int, ...] = C3D_CHANNELS,
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     try:
-        with torch.device("meta"), torch.no_grad():          # a shape-only copy measures fc6's input
+        with torch.device("meta"), torch.no_grad():  # a shape-only copy measures fc6's input
             probe = nn.Sequential(_features(channels, pool5_padding, batch_norm))
             fc_input = probe(torch.zeros(1, 3, *input_size)).flatten(1).shape[1]
     except RuntimeError as err:
-        raise ValueError(f"a (T, H, W) = {tuple(input_size)} clip is too small for C3D's five poolings "
-                         f"(time is halved 4 times, space 5 times): {err}") from None
+        raise ValueError(f"a (T, H, W) = {tuple(input_size)} clip is too small for C3D's five "
+                         f"poolings (time is halved 4 times, space 5 times): {err}") from None
     layers = _features(channels, pool5_padding, batch_norm)
     layers["flatten"] = nn.Flatten()
     for i, width in enumerate(fc, start=6):
@@ -88,14 +89,16 @@ def c3d(num_classes: int = 487, *, channels: tuple[int, ...] = C3D_CHANNELS,
 
 
 def c3d_small(num_classes: int = 8, *, width: int = 4) -> nn.Sequential:
-    """C3D's exact layout at ``width / 64`` of its width for 3 x 16 x 32 x 32 clips (the mini dataset).
+    """C3D's exact layout at ``width / 64`` of its width for 3 x 16 x 32 x 32 clips
+    (the mini dataset).
 
     Five poolings take 16 x 32 x 32 down to 1 x 1 x 1, so fc6 sees ``8 * width`` features.
     """
     check_positive_int(width=width)
     w = width
-    return c3d(num_classes, channels=(w, 2 * w, 4 * w, 4 * w, 8 * w, 8 * w, 8 * w, 8 * w), fc=(16 * w,),
-               input_size=(16, 32, 32), pool5_padding=False, batch_norm=True, dropout=0.2)
+    return c3d(num_classes, channels=(w, 2 * w, 4 * w, 4 * w, 8 * w, 8 * w, 8 * w, 8 * w),
+               fc=(16 * w,), input_size=(16, 32, 32), pool5_padding=False, batch_norm=True,
+               dropout=0.2)
 
 
 def c3d_costs(frames: int, size: int, width: float) -> tuple[float, float, float]:
@@ -106,8 +109,8 @@ def c3d_costs(frames: int, size: int, width: float) -> tuple[float, float, float
     check_positive_int(frames=frames, size=size)
     check_positive(width=width)
     if frames % 16 or size < 32:
-        raise ValueError(f"C3D halves time 4 times and space 5 times: frames must be a multiple of 16 "
-                         f"and size >= 32, got frames={frames}, size={size}")
+        raise ValueError(f"C3D halves time 4 times and space 5 times: frames must be a multiple "
+                         f"of 16 and size >= 32, got frames={frames}, size={size}")
     channels = tuple(max(1, round(c * width)) for c in C3D_CHANNELS)
     with torch.device("meta"):
         net = c3d(channels=channels, input_size=(frames, size, size))
@@ -171,7 +174,9 @@ class Conv2Plus1D(nn.Sequential):
         (CVPR, arXiv 1711.11248).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, *, mid_channels: int | None = None) -> None:
+    def __init__(self, in_channels: int, out_channels: int, *,
+                 mid_channels: int | None = None) -> None:
         mid = mid_channels or conv2plus1d_mid_channels(in_channels, out_channels)
-        super().__init__(nn.Conv3d(in_channels, mid, (1, 3, 3), padding=(0, 1, 1), bias=False), nn.ReLU(),
+        super().__init__(nn.Conv3d(in_channels, mid, (1, 3, 3), padding=(0, 1, 1), bias=False),
+                         nn.ReLU(),
                          nn.Conv3d(mid, out_channels, (3, 1, 1), padding=(1, 0, 0), bias=False))

@@ -62,7 +62,8 @@ def raw_video_size(*, height: int, width: int, fps: float, seconds: float, chann
         channels: 3 for RGB.
         bytes_per_sample: 1 for uint8, 4 for float32.
     """
-    check_positive_int(height=height, width=width, channels=channels, bytes_per_sample=bytes_per_sample)
+    check_positive_int(height=height, width=width, channels=channels,
+                       bytes_per_sample=bytes_per_sample)
     check_positive(fps=fps, seconds=seconds)
     frames = round(fps * seconds)
     if frames < 1:
@@ -91,7 +92,8 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     return counter.get_total_flops() // 2
 
 
-def count_training_macs(model: nn.Module, clip_shape: tuple[int, ...], *, batch_size: int = 1) -> int:
+def count_training_macs(model: nn.Module, clip_shape: tuple[int, ...], *,
+                        batch_size: int = 1) -> int:
     """Multiply-adds of one training step (forward + backward) on ``batch_size`` clips.
 
     Counted by ``FlopCounterMode`` (FLOPs / 2) on the model's device; the input needs no gradient,
@@ -150,6 +152,7 @@ def layer_costs(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerCos
     for module, shape in outputs.items():
         fqn = f"{root}.{names[module]}"
         macs = sum(flops.get(fqn, {}).values()) // 2
-        costs.append(LayerCost(names[module], shape[1:], sum(p.numel() for p in module.parameters()),
+        costs.append(LayerCost(names[module], shape[1:],
+                               sum(p.numel() for p in module.parameters()),
                                macs, 4 * int(torch.Size(shape[1:]).numel())))
     return costs

@@ -1,4 +1,5 @@
-"""Argument checks shared by the library: each raises an error that names what came and what was wanted.
+"""Argument checks shared by the library: each raises an error that names what came and
+what was wanted.
 
 Why a module of its own: a reader's first wrong call should end in a sentence, not in a
 ``RuntimeError`` from deep inside a convolution. Tensor layouts are checked in
@@ -41,7 +42,8 @@ def check_choice(name: str, value: object, choices: tuple) -> None:
 
 
 def check_shape(name: str, shape: object, *, rank: int | None = None) -> None:
-    """Raise unless ``shape`` is a tuple or list of positive integers (of length ``rank``, if given)."""
+    """Raise unless ``shape`` is a tuple or list of positive integers
+    (of length ``rank``, if given)."""
     if not isinstance(shape, (tuple, list)) or (rank is not None and len(shape) != rank):
         want = f"{rank} positive integers" if rank else "a tuple of positive integers"
         raise ValueError(f"{name} must be {want}, got {shape!r}")

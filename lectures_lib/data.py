@@ -66,8 +66,9 @@ class MiniVideos(Dataset):
         self._cache = None
         if cache:
             whole = np.arange(config.frames)[None]
-            self._cache = torch.cat([(self._render(range(i, min(i + 256, size)), whole) * 255).round().to(torch.uint8)
-                                     for i in range(0, size, 256)])
+            self._cache = torch.cat(
+                [(self._render(range(i, min(i + 256, size)), whole) * 255).round().to(torch.uint8)
+                 for i in range(0, size, 256)])
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -115,9 +116,10 @@ class MiniVideos(Dataset):
             _, C, F, H, W = videos.shape
             N, Tc = times.shape[1:]
             picked = videos.gather(2, times.view(B, 1, N * Tc, 1, 1).expand(B, C, N * Tc, H, W))
-            clips = picked.view(B, C, N, Tc, H, W).transpose(1, 2).reshape(B * N, C, Tc, H, W).float().div_(255)
+            clips = (picked.view(B, C, N, Tc, H, W).transpose(1, 2)
+                     .reshape(B * N, C, Tc, H, W).float().div_(255))
         if self.num_clips is not None:
-            clips = clips.view(B, -1, *clips.shape[1:])                 # (B*N, C, T, H, W) -> (B, N, C, T, H, W)
+            clips = clips.view(B, -1, *clips.shape[1:])  # (B*N, C, T, H, W) -> (B, N, C, T, H, W)
         return clips, self.labels[indices]
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
@@ -130,7 +132,8 @@ STANDARD_SIZES = {"train": 1280, "val": 512, "test": 1024}
 
 
 def standard_splits(config: MiniVideoConfig = MiniVideoConfig(), *, seed: int = 0,
-                    clip_len: int | None = None, num_clips: int | None = None) -> dict[str, MiniVideos]:
+                    clip_len: int | None = None, num_clips: int | None = None,
+                    splits: tuple[str, ...] = ("train", "val", "test")) -> dict[str, MiniVideos]:
     """The mini benchmark's train, val and test splits (:data:`STANDARD_SIZES`), cached in memory.
 
     Every chapter that trains on "the mini dataset" calls this, so every number in the book comes
@@ -140,10 +143,12 @@ def standard_splits(config: MiniVideoConfig = MiniVideoConfig(), *, seed: int = 
         config: the generator's knobs (the default is the motion task at ``3 x 16 x 32 x 32``).
         seed: dataset seed.
         clip_len, num_clips: passed to every split's :class:`MiniVideos`.
+        splits: which of the splits to build (drawing a split takes time and memory).
     """
-    return {split: MiniVideos(split, size, config, seed=seed, cache=True, clip_len=clip_len,
-                              num_clips=num_clips)
-            for split, size in STANDARD_SIZES.items()}
+    for split in splits:
+        check_choice("split", split, tuple(STANDARD_SIZES))
+    return {split: MiniVideos(split, STANDARD_SIZES[split], config, seed=seed, cache=True,
+                              clip_len=clip_len, num_clips=num_clips) for split in splits}
 
 
 class VideoFolder(Dataset):
@@ -199,4 +204,5 @@ class VideoFolder(Dataset):
             idx = uniform_clips(len(frames), self.clip_len, self.num_clips, stride=self.stride)
             return torch.stack([frames_to_clip(frames[i]) for i in idx]), label
         rng = np.random.default_rng([self.seed, index, self.epoch])
-        return frames_to_clip(frames[random_clip(len(frames), self.clip_len, stride=self.stride, rng=rng)]), label
+        return frames_to_clip(
+            frames[random_clip(len(frames), self.clip_len, stride=self.stride, rng=rng)]), label

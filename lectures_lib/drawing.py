@@ -1,4 +1,5 @@
-"""Drawing the mini videos: a whole batch of clips at once, from the parameters of :mod:`.synthetic`.
+"""Drawing the mini videos: a whole batch of clips at once, from the parameters of
+:mod:`.synthetic`.
 
 ::
 
@@ -14,13 +15,13 @@ import torch
 
 from .synthetic import NOISE_BANK_SIZE, MiniVideoConfig
 
-
 _SPRITE = 64        # sprite resolution; the sprite spans [-_EXTENT, _EXTENT] object radii
 _EXTENT = 1.5
 
 
 def _sprites() -> torch.Tensor:
-    """Each shape drawn once at high resolution: ``(len(SHAPES), 2, S, S)``, channels shape and dark half.
+    """Each shape drawn once at high resolution: ``(len(SHAPES), 2, S, S)``, channels shape and
+    dark half.
 
     Objects are two-tone (one half dark), which makes rotation visible, even for the disk.
     """
@@ -30,8 +31,8 @@ def _sprites() -> torch.Tensor:
     fields = (torch.sqrt(u * u + v * v), 1.2 * torch.maximum(au, av), 0.85 * (au + av),
               1.6 * torch.maximum(0.866 * au + 0.5 * v, -v))      # disk, square, diamond, triangle
     px_per_radius = _SPRITE / (2 * _EXTENT)
-    ramp = px_per_radius / 5                                       # edges ramp over 5 sprite pixels,
-                                                                   # about 1 frame pixel at radius 5
+    # edges ramp over 5 sprite pixels, about 1 frame pixel at radius 5
+    ramp = px_per_radius / 5
     half = ((u - 0.1) * ramp + 0.5).clamp(0, 1)                    # the dark half, u > 0.1
     shapes = [((1 - f) * ramp + 0.5).clamp(0, 1) for f in fields]
     return torch.stack([torch.stack([m, half * m]) for m in shapes])
@@ -68,13 +69,17 @@ def _objects(P: dict, t: torch.Tensor, cfg: MiniVideoConfig,
     # Each output pixel (px, py) samples the sprite at the object-frame coordinates: rotate by -a
     # about the object's centre, divide by r * extent (grid_sample wants [-1, 1] sprite units).
     s = 1 / (r * _EXTENT)
-    cos, sin = (torch.cos(a) * s).permute(0, 2, 1), (torch.sin(a) * s).permute(0, 2, 1)  # (B, K, Tc)
+    # cos, sin: (B, K, Tc)
+    cos, sin = (torch.cos(a) * s).permute(0, 2, 1), (torch.sin(a) * s).permute(0, 2, 1)
     cx, cy = cx.permute(0, 2, 1), cy.permute(0, 2, 1)
     xs = torch.arange(cfg.width, dtype=torch.float32)
     ys = torch.arange(cfg.height, dtype=torch.float32)[:, None]
-    gx = (cos * -cx + sin * -cy)[..., None, None] + cos[..., None, None] * xs + sin[..., None, None] * ys
-    gy = (sin * cx - cos * cy)[..., None, None] - sin[..., None, None] * xs + cos[..., None, None] * ys
-    grid = torch.stack([gx, gy], -1).view(B * K, Tc * cfg.height, cfg.width, 2)  # time folded into height
+    gx = ((cos * -cx + sin * -cy)[..., None, None] + cos[..., None, None] * xs
+          + sin[..., None, None] * ys)
+    gy = ((sin * cx - cos * cy)[..., None, None] - sin[..., None, None] * xs
+          + cos[..., None, None] * ys)
+    # time folded into height
+    grid = torch.stack([gx, gy], -1).view(B * K, Tc * cfg.height, cfg.width, 2)
     sprites = SPRITES[P["shape"].reshape(-1)]                       # (B*K, 2, S, S)
     cover = torch.nn.functional.grid_sample(sprites, grid, align_corners=False)  # (B*K, 2, Tc*H, W)
     return cover.view(B, K, 2, Tc, cfg.height, cfg.width), flashing
@@ -86,7 +91,8 @@ def noise_bank(cfg: MiniVideoConfig, seed: int) -> torch.Tensor:
     return torch.randn(NOISE_BANK_SIZE, 3, cfg.frames, cfg.height * cfg.width, generator=gen)
 
 
-def render(params: dict, times: np.ndarray, cfg: MiniVideoConfig, bank: torch.Tensor) -> torch.Tensor:
+def render(params: dict, times: np.ndarray, cfg: MiniVideoConfig,
+           bank: torch.Tensor) -> torch.Tensor:
     """Draw a batch of clips at the given frame times.
 
     Args:
@@ -103,7 +109,8 @@ def render(params: dict, times: np.ndarray, cfg: MiniVideoConfig, bank: torch.Te
     B, Tc = t.shape
     H, W = cfg.height, cfg.width
     shake = P["shake"].gather(1, t[..., None].expand(B, Tc, 2))       # (B, Tc, 2)
-    px = torch.arange(W, dtype=torch.float32) + shake[..., :1]        # (B, Tc, W) scene x of each column
+    # (B, Tc, W) scene x of each column
+    px = torch.arange(W, dtype=torch.float32) + shake[..., :1]
     py = torch.arange(H, dtype=torch.float32) + shake[..., 1:]        # (B, Tc, H)
     wave = _background(P, px, py)                                     # (B, Tc, H, W)
     frame = P["tint"][:, :, None, None, None] * (1 + 0.12 * wave[:, None])  # (B, 3, Tc, H, W)
@@ -111,7 +118,7 @@ def render(params: dict, times: np.ndarray, cfg: MiniVideoConfig, bank: torch.Te
     colour = torch.where(flashing[..., None], 1.0, P["colour"][:, None])    # (B, Tc, K, 3)
     dark = torch.tensor(0.1)
     for k in range(cover.shape[1]):
-        paint = colour[:, :, k].transpose(1, 2)[..., None, None]      # (B, Tc, 3) -> (B, 3, Tc, 1, 1)
+        paint = colour[:, :, k].transpose(1, 2)[..., None, None]  # (B, Tc, 3) -> (B, 3, Tc, 1, 1)
         frame.lerp_(paint, cover[:, k, 0, None])
         frame.lerp_(dark, cover[:, k, 1, None])
     ox, ow, t0, t1 = (P["occluder"][:, i, None, None] for i in range(4))    # (B, 1, 1)

@@ -57,13 +57,15 @@ def clip_probabilities(model: nn.Module, x: Inputs) -> torch.Tensor:
     flat = tuple(t.flatten(0, 1) if t.ndim == 6 else t for t in parts)  # (B, N, ...) -> (B*N, ...)
     logits = model(flat if isinstance(x, (tuple, list)) else flat[0])
     if logits.ndim != 2 or logits.shape[0] != B * N:
-        raise ValueError(f"expected the model to return ({B * N}, K) logits, got {tuple(logits.shape)}")
+        raise ValueError(f"expected the model to return ({B * N}, K) logits, "
+                         f"got {tuple(logits.shape)}")
     return logits.softmax(1).view(B, N, -1).mean(1)                  # (B*N, K) -> (B, K)
 
 
 def predict(model: nn.Module, dataset: Dataset, *, batch_size: int = 128,
             device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Class probabilities ``(N, K)`` and labels ``(N,)`` of a dataset (see :func:`clip_probabilities`)."""
+    """Class probabilities ``(N, K)`` and labels ``(N,)`` of a dataset
+    (see :func:`clip_probabilities`)."""
     check_positive_int(batch_size=batch_size)
     device = model_device(model, device)
     model.to(device).eval()

@@ -23,8 +23,14 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from .blocks import (FoldTimeIntoChannels, GlobalMaxPool, conv_bn_relu, frame_encoder,
-                     max_pool_classifier, use_channels_last)
+from .blocks import (
+    FoldTimeIntoChannels,
+    GlobalMaxPool,
+    conv_bn_relu,
+    frame_encoder,
+    max_pool_classifier,
+    use_channels_last,
+)
 from .checks import check_choice, check_positive_int
 from .video import check_clips, fold_time, unfold_time
 
@@ -72,7 +78,8 @@ class SingleFrameCNN(nn.Module):
         """
         logits = self.frame_logits(x)                               # (B, T, K)
         B, T, K = logits.shape
-        loss = nn.functional.cross_entropy(logits.reshape(B * T, K), y.repeat_interleave(T))  # (B*T, K)
+        loss = nn.functional.cross_entropy(logits.reshape(B * T, K),  # (B*T, K)
+                                           y.repeat_interleave(T))
         return loss, logits.softmax(dim=-1).mean(dim=1).clamp_min(1e-12).log()
 
 
@@ -98,8 +105,8 @@ class LateFusion(nn.Module):
         Karpathy et al., 2014 (CVPR): late fusion.
     """
 
-    def __init__(self, num_classes: int, num_frames: int, *, head: str = "avg", in_channels: int = 3,
-                 width: int = 16, hidden: int = 128) -> None:
+    def __init__(self, num_classes: int, num_frames: int, *, head: str = "avg",
+                 in_channels: int = 3, width: int = 16, hidden: int = 128) -> None:
         super().__init__()
         check_choice("head", head, ("avg", "mlp"))
         check_positive_int(num_classes=num_classes, num_frames=num_frames, hidden=hidden)
@@ -111,7 +118,8 @@ class LateFusion(nn.Module):
             nn.Linear(num_frames * D, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_clips(x, channels=self.in_channels, frames=None if self.head == "avg" else self.num_frames)
+        check_clips(x, channels=self.in_channels,
+                    frames=None if self.head == "avg" else self.num_frames)
         B, C, T, H, W = x.shape
         feats = unfold_time(self.pool(self.encoder(fold_time(x))), T)  # (B*T, D) -> (B, T, D)
         fused = feats.mean(dim=1) if self.head == "avg" else feats.flatten(1)  # (B, D) or (B, T*D)
@@ -136,7 +144,8 @@ class EarlyFusion(nn.Module):
         Karpathy et al., 2014 (CVPR): early fusion.
     """
 
-    def __init__(self, num_classes: int, num_frames: int, *, in_channels: int = 3, width: int = 16) -> None:
+    def __init__(self, num_classes: int, num_frames: int, *, in_channels: int = 3,
+                 width: int = 16) -> None:
         super().__init__()
         check_positive_int(num_classes=num_classes, num_frames=num_frames, in_channels=in_channels)
         self.num_frames, self.in_channels = num_frames, in_channels
@@ -220,7 +229,8 @@ def late_fusion_toy(in_channels: int = 3) -> nn.Sequential:
 
 
 def early_fusion_toy(num_frames: int = 20, in_channels: int = 3) -> nn.Sequential:
-    """The lecture's toy early fusion: Conv2D(3x3, 3*T->12), Pool2D(4x4), Conv2D(3x3, 12->24), GAP."""
+    """The lecture's toy early fusion:
+    Conv2D(3x3, 3*T->12), Pool2D(4x4), Conv2D(3x3, 12->24), GAP."""
     return nn.Sequential(FoldTimeIntoChannels(),
                          nn.Conv2d(in_channels * num_frames, 12, 3, padding=1), nn.ReLU(),
                          nn.MaxPool2d(4), nn.Conv2d(12, 24, 3, padding=1), nn.ReLU(),
@@ -228,6 +238,7 @@ def early_fusion_toy(num_frames: int = 20, in_channels: int = 3) -> nn.Sequentia
 
 
 def cnn3d_toy(in_channels: int = 3) -> nn.Sequential:
-    """The lecture's toy 3-D CNN: Conv3D(3x3x3, 3->12), Pool3D(4x4x4), Conv3D(3x3x3, 12->24), GAP."""
+    """The lecture's toy 3-D CNN:
+    Conv3D(3x3x3, 3->12), Pool3D(4x4x4), Conv3D(3x3x3, 12->24), GAP."""
     return nn.Sequential(nn.Conv3d(in_channels, 12, 3, padding=1), nn.ReLU(), nn.MaxPool3d(4),
                          nn.Conv3d(12, 24, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool3d(1))

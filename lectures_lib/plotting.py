@@ -32,7 +32,8 @@ def plot_sampling(num_frames: int, rows: Mapping[str, np.ndarray], *, fps: float
         clips = np.atleast_2d(np.asarray(idx))
         offsets = np.linspace(0.2, -0.2, len(clips)) if len(clips) > 1 else [0.0]
         for k, (clip, dy) in enumerate(zip(clips, offsets)):  # overlapping clips stay visible
-            ax.scatter(clip, np.full(len(clip), dy - y), s=12, marker="|" if len(clip) > 60 else "o",
+            ax.scatter(clip, np.full(len(clip), dy - y), s=12,
+                       marker="|" if len(clip) > 60 else "o",
                        color=colours[k % len(colours)], linewidths=1)
     ax.set_yticks(-np.arange(len(rows)), list(rows))
     ax.set_xlim(-2, num_frames + 1)

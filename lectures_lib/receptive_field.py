@@ -27,7 +27,8 @@ _AXES = "THW"
 
 
 def _triple(value: int | tuple, fill: int = 1, dims: int = 3) -> Triple:
-    """A module's setting over (T, H, W); 2-D settings act per frame: (h, w) becomes (fill, h, w)."""
+    """A module's setting over (T, H, W); 2-D settings act per frame: (h, w) becomes
+    (fill, h, w)."""
     value = (value,) * dims if isinstance(value, int) else tuple(value)
     return (fill, *value) if len(value) == 2 else value
 
@@ -39,7 +40,6 @@ class Layer:
     ``global_pool`` layers cover whatever size reaches them (global average pooling, or a fully
     connected layer on a flattened map); their kernel is ignored.
     """
-
     name: str
     kernel: Triple = (1, 1, 1)
     stride: Triple = (1, 1, 1)
@@ -83,8 +83,9 @@ def receptive_fields(layers: list[Layer], input_size: tuple[int, int, int, int])
             k, s, p, d = layer.kernel[a], layer.stride[a], layer.padding[a], layer.dilation[a]
             out = (size[a] + 2 * p - d * (k - 1) - 1) // s + 1
             if out < 1:
-                raise ValueError(f"layer {layer.name!r}: a {_AXES[a]} size of {size[a]} (padding {p}) is "
-                                 f"smaller than its kernel span {d * (k - 1) + 1}: the output size goes to zero")
+                raise ValueError(f"layer {layer.name!r}: a {_AXES[a]} size of {size[a]} "
+                                 f"(padding {p}) is smaller than its kernel span {d * (k - 1) + 1}"
+                                 f": the output size goes to zero")
             rf[a] += (k - 1) * d * jump[a]
             jump[a] *= s
             size[a] = out
@@ -112,7 +113,8 @@ def unit_receptive_field(layers: list[Layer], input_size: tuple[int, int, int, i
                 seen[a] = set(range(size_in[a]))
                 continue
             k, s, p, d = layer.kernel[a], layer.stride[a], layer.padding[a], layer.dilation[a]
-            seen[a] = {o * s - p + d * j for o in seen[a] for j in range(k)} & set(range(size_in[a]))
+            seen[a] = ({o * s - p + d * j for o in seen[a] for j in range(k)}
+                       & set(range(size_in[a])))
     if not all(seen):
         raise ValueError(f"unit {unit} sees only padding")
     return tuple((min(axis), max(axis)) for axis in seen)
@@ -132,7 +134,8 @@ def _layer_from(module: nn.Module, fold: int | None) -> Layer | None:
         kernel = _triple(module.kernel_size, fill=fold or 1)
         dims = "3D" if isinstance(module, nn.Conv3d) and kernel[0] > 1 else "2D"
         c_in = f"{module.in_channels // fold}*{fold}" if fold else str(module.in_channels)
-        return Layer(f"Conv{dims}({_size_name(kernel) if dims == '3D' else _size_name((1, *kernel[1:]))}, "
+        return Layer(f"Conv{dims}("
+                     f"{_size_name(kernel) if dims == '3D' else _size_name((1, *kernel[1:]))}, "
                      f"{c_in}->{module.out_channels})", kernel, _triple(module.stride),
                      _triple(module.padding, fill=0), _triple(module.dilation), module.out_channels)
     if isinstance(module, (nn.MaxPool3d, nn.AvgPool3d, nn.MaxPool2d, nn.AvgPool2d)):
@@ -143,17 +146,20 @@ def _layer_from(module: nn.Module, fold: int | None) -> Layer | None:
         stride = _triple(module.stride or module.kernel_size, dims=n)
         dims = "3D" if kernel[0] > 1 or stride[0] > 1 else "2D"
         return Layer(f"Pool{dims}({_size_name(kernel)})", kernel, stride,
-                     _triple(module.padding, fill=0, dims=n), _triple(getattr(module, "dilation", 1), dims=n))
-    if isinstance(module, (nn.AdaptiveAvgPool3d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool3d, nn.AdaptiveMaxPool2d)):
+                     _triple(module.padding, fill=0, dims=n),
+                     _triple(getattr(module, "dilation", 1), dims=n))
+    if isinstance(module, (nn.AdaptiveAvgPool3d, nn.AdaptiveAvgPool2d,
+                           nn.AdaptiveMaxPool3d, nn.AdaptiveMaxPool2d)):
         if set(_triple(module.output_size)) != {1}:
-            raise ValueError(f"only global adaptive pooling (output size 1) has a fixed geometry, got {module}")
+            raise ValueError(f"only global adaptive pooling (output size 1) has a fixed geometry, "
+                             f"got {module}")
         average = isinstance(module, (nn.AdaptiveAvgPool3d, nn.AdaptiveAvgPool2d))
         return Layer("GlobalAvgPool" if average else "GlobalMaxPool", global_pool=True)
     if isinstance(module, GlobalMaxPool):
         return Layer("GlobalMaxPool", global_pool=True)
     if isinstance(module, nn.Linear):
-        return Layer(f"FC({module.in_features}->{module.out_features})", channels=module.out_features,
-                     global_pool=True)
+        return Layer(f"FC({module.in_features}->{module.out_features})",
+                     channels=module.out_features, global_pool=True)
     if isinstance(module, _PASS_THROUGH):
         return None
     raise ValueError(f"no receptive-field rule for {type(module).__name__}")
@@ -162,8 +168,9 @@ def _layer_from(module: nn.Module, fold: int | None) -> Layer | None:
 def layers_from_module(model: nn.Module, input_size: tuple[int, int, int, int]) -> list[Layer]:
     """Read the conv/pool geometry off a model by running it once on a meta-device input.
 
-    Leaf modules are taken in the order they run. A :class:`~lectures_lib.blocks.FoldTimeIntoChannels`
-    layer (early fusion) makes the next 2-D conv span all frames: its time kernel is ``T``.
+    Leaf modules are taken in the order they run. A
+    :class:`~lectures_lib.blocks.FoldTimeIntoChannels` layer (early fusion) makes the next 2-D
+    conv span all frames: its time kernel is ``T``.
     """
     order: list[tuple[nn.Module, tuple]] = []
     hooks = [m.register_forward_hook(lambda mod, inp, out: order.append((mod, tuple(inp[0].shape))))
@@ -205,9 +212,11 @@ def _geometry_only(model: nn.Module) -> nn.Module:
                 if _triple(child.dilation) != (1, 1, 1):
                     raise ValueError("a dilated max pool has no average-pool twin")
                 avg = nn.AvgPool3d if isinstance(child, nn.MaxPool3d) else nn.AvgPool2d
-                setattr(parent, name, avg(child.kernel_size, child.stride, child.padding, child.ceil_mode))
+                setattr(parent, name,
+                        avg(child.kernel_size, child.stride, child.padding, child.ceil_mode))
             elif isinstance(child, (nn.AdaptiveMaxPool3d, nn.AdaptiveMaxPool2d)):
-                avg = nn.AdaptiveAvgPool3d if isinstance(child, nn.AdaptiveMaxPool3d) else nn.AdaptiveAvgPool2d
+                avg = (nn.AdaptiveAvgPool3d if isinstance(child, nn.AdaptiveMaxPool3d)
+                       else nn.AdaptiveAvgPool2d)
                 setattr(parent, name, avg(child.output_size))
             elif isinstance(child, GlobalMaxPool):
                 setattr(parent, name, _GlobalMean())
@@ -234,7 +243,7 @@ def empirical_receptive_field(model: nn.Module, input_size: tuple[int, int, int,
     unit = unit or tuple(n // 2 for n in size)
     index = (0, 0, *unit) if y.ndim == 5 else ((0, 0, *unit[1:]) if y.ndim == 4 else (0, 0))
     y[index].backward()
-    seen = x.grad[0].abs().sum(0).nonzero()                             # (n, 3) indices over (T, H, W)
+    seen = x.grad[0].abs().sum(0).nonzero()  # (n, 3) indices over (T, H, W)
     if not len(seen):
         raise ValueError(f"unit {unit} sees only padding")
     return tuple((int(seen[:, a].min()), int(seen[:, a].max())) for a in range(3))

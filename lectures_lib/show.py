@@ -82,7 +82,8 @@ def animate_frames(frames: np.ndarray, *, fps: float, title: str = "", width: fl
 
 
 def _tile(clips: np.ndarray, ncols: int, pad: int = 2) -> np.ndarray:
-    """``(N, T, H, W, C)`` -> ``(T, rows*(H+pad), ncols*(W+pad), C)``: clips side by side, white gaps."""
+    """``(N, T, H, W, C)`` -> ``(T, rows*(H+pad), ncols*(W+pad), C)``: clips side by side,
+    white gaps."""
     N, T, H, W, C = clips.shape
     rows = -(-N // ncols)
     out = np.full((T, rows * (H + pad), ncols * (W + pad), C), 255, np.uint8)
@@ -103,7 +104,7 @@ def show_clips(clips, labels: Sequence[int], classes: Sequence[str], *, frames: 
         frames: how many evenly spaced frames of each clip to show.
         width: figure width in inches.
     """
-    video = batch_to_frames(clips)                                   # (N, C, T, H, W) -> (N, T, H, W, C)
+    video = batch_to_frames(clips)  # (N, C, T, H, W) -> (N, T, H, W, C)
     N, T = video.shape[:2]
     shown = np.linspace(0, T - 1, frames).round().astype(int)
     fig, axes = plt.subplots(N, frames, squeeze=False, figsize=(width, width / frames * N * 1.02))
@@ -114,7 +115,8 @@ def show_clips(clips, labels: Sequence[int], classes: Sequence[str], *, frames: 
             axes[i, j].set_yticks([])
             if i == 0:
                 axes[i, j].set_title(f"t={t}", fontsize=9)
-        axes[i, 0].set_ylabel(classes[int(labels[i])], rotation=0, ha="right", va="center", fontsize=9)
+        axes[i, 0].set_ylabel(classes[int(labels[i])], rotation=0, ha="right", va="center",
+                              fontsize=9)
     fig.tight_layout(pad=0.3)
     return fig
 
@@ -170,5 +172,6 @@ def filter_frames(weight, *, scale: int = 8, ncols: int = 8) -> np.ndarray:
     lo = w.min(axis=(1, 2, 3, 4), keepdims=True)
     hi = w.max(axis=(1, 2, 3, 4), keepdims=True)
     clips = ((w - lo) / np.maximum(hi - lo, 1e-8) * 255).astype(np.uint8)   # (N, 3, t, h, w)
-    clips = clips.transpose(0, 2, 3, 4, 1).repeat(scale, axis=2).repeat(scale, axis=3)  # -> (N, t, h, w, 3)
+    # -> (N, t, h, w, 3)
+    clips = clips.transpose(0, 2, 3, 4, 1).repeat(scale, axis=2).repeat(scale, axis=3)
     return _tile(clips, ncols)

@@ -3,7 +3,8 @@
 ::
 
     sample_params (numpy, one small rng per video) --> trajectories of x, y, log r, angle
-        --> drawing.render (torch, a whole batch): waves background, two-tone sprites, occluder, noise
+        --> drawing.render (torch, a whole batch): waves background, two-tone sprites,
+            occluder, noise
 
 Indistinguishability by construction: an attribute that moves in some class (x, y, size, angle) is,
 in every other class, held at a value drawn from that attribute's *per-frame mixture* over the
@@ -22,8 +23,8 @@ SPLITS = {"train": 0, "val": 1, "test": 2}
 # Eight background tints: at appearance_bias 1 the tint (and shape) give the class away.
 TINTS = np.array([[.55, .35, .30], [.30, .50, .35], [.30, .38, .58], [.55, .50, .28],
                   [.48, .30, .52], [.28, .50, .52], [.50, .42, .42], [.38, .42, .32]], np.float32)
-PALETTE = np.array([[1, .9, .1], [.1, .9, 1], [1, .3, .8], [.2, 1, .3], [1, .55, 0], [.95, .95, .95]],
-                   np.float32)
+PALETTE = np.array([[1, .9, .1], [.1, .9, 1], [1, .3, .8], [.2, 1, .3], [1, .55, 0],
+                    [.95, .95, .95]], np.float32)
 SHAPES = ("disk", "square", "diamond", "triangle")
 NOISE_BANK_SIZE = 64   # noise patterns per dataset; each video picks one and a time offset
 
@@ -62,19 +63,21 @@ class MiniVideoConfig:
             raise ValueError(f"jitter and noise must be >= 0 and occlusion in [0, 1], got jitter="
                              f"{self.jitter}, noise={self.noise}, occlusion={self.occlusion}")
         if not 0 < self.speed[0] <= self.speed[1]:
-            raise ValueError(f"speed must be a range (low, high) with 0 < low <= high, got {self.speed}")
+            raise ValueError("speed must be a range (low, high) with 0 < low <= high, "
+                             f"got {self.speed}")
         if min(self.frames, self.height, self.width) < 8 or \
                 (self.frames - 1) * self.speed[1] > min(self.height, self.width) - 6:
             raise ValueError(f"{self.frames} frames at up to {self.speed[1]} px/frame do not fit a "
-                             f"{self.height}x{self.width} frame (need (frames-1) x speed <= side - 6, "
-                             f"and every size >= 8)")
+                             f"{self.height}x{self.width} frame "
+                             f"(need (frames-1) x speed <= side - 6, and every size >= 8)")
 
     @property
     def classes(self) -> tuple[str, ...]:
         return MOTION_CLASSES if self.task == "motion" else ORDER_CLASSES
 
 
-def _uniform_in(rng: np.random.Generator, centre_span: float, side: float, margin: float = 3.0) -> float:
+def _uniform_in(rng: np.random.Generator, centre_span: float, side: float,
+                margin: float = 3.0) -> float:
     """A centre such that ``centre +- centre_span / 2`` stays within ``[margin, side - margin]``."""
     return rng.uniform(margin + centre_span / 2, side - margin - centre_span / 2)
 
@@ -82,8 +85,8 @@ def _uniform_in(rng: np.random.Generator, centre_span: float, side: float, margi
 def _motion_params(rng: np.random.Generator, cfg: MiniVideoConfig, label: int) -> dict:
     """One clip's object trajectory for the motion task: only the labelled attribute moves.
 
-    Attributes: x, y (px), log radius and angle, each ``value(tau) = start + rate * tau`` with tau the
-    frame time centred on the video's middle. A non-moving attribute is held at its value at a
+    Attributes: x, y (px), log radius and angle, each ``value(tau) = start + rate * tau`` with tau
+    the frame time centred on the video's middle. A non-moving attribute is held at its value at a
     random frame of a moving trajectory (the per-frame mixture), so single frames carry no class.
     """
     span = cfg.frames - 1
@@ -97,8 +100,10 @@ def _motion_params(rng: np.random.Generator, cfg: MiniVideoConfig, label: int) -
     rates = {"x": speed, "y": speed, "logr": growth, "angle": spin}
     axis = {"right": "x", "left": "x", "down": "y", "up": "y", "grow": "logr", "shrink": "logr",
             "clockwise": "angle", "counterclockwise": "angle"}[moving]
-    centre = {"x": _uniform_in(rng, speed * span, cfg.width), "y": _uniform_in(rng, speed * span, cfg.height),
-              "logr": rng.uniform(log_range[0] + growth * span / 2, log_range[1] - growth * span / 2),
+    centre = {"x": _uniform_in(rng, speed * span, cfg.width),
+              "y": _uniform_in(rng, speed * span, cfg.height),
+              "logr": rng.uniform(log_range[0] + growth * span / 2,
+                                  log_range[1] - growth * span / 2),
               "angle": rng.uniform(0, 2 * np.pi)}
     out = {}
     for name, rate in rates.items():
@@ -112,7 +117,8 @@ def _motion_params(rng: np.random.Generator, cfg: MiniVideoConfig, label: int) -
 
 
 def _order_params(rng: np.random.Generator, cfg: MiniVideoConfig, label: int) -> dict:
-    """Two still objects, a square and a disk, each flashing once; the label is which flashes first."""
+    """Two still objects, a square and a disk, each flashing once; the label is which flashes
+    first."""
     gap = max(4, cfg.frames // 4)
     first = rng.integers(0, cfg.frames - 3 - gap + 1)
     second = rng.integers(first + gap, cfg.frames - 3 + 1)
@@ -130,7 +136,8 @@ def _order_params(rng: np.random.Generator, cfg: MiniVideoConfig, label: int) ->
 
 
 def sample_params(cfg: MiniVideoConfig, seed: int, split: str, index: int) -> dict:
-    """Every random choice of one video, drawn from its own generator seeded by (seed, split, index)."""
+    """Every random choice of one video, drawn from its own generator seeded by
+    (seed, split, index)."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}")
     rng = np.random.default_rng([seed, SPLITS[split], index])
@@ -149,7 +156,8 @@ def sample_params(cfg: MiniVideoConfig, seed: int, split: str, index: int) -> di
         "tint": TINTS[label % len(TINTS) if biased else rng.integers(len(TINTS))][None]
                 * rng.uniform(0.85, 1.15),
         "freq": (rng.uniform(1 / 16, 1 / 6, (1, 3, 1)) *
-                 np.stack([np.cos(a := rng.uniform(0, np.pi, (1, 3))), np.sin(a)], -1)).astype(np.float32),
+                 np.stack([np.cos(a := rng.uniform(0, np.pi, (1, 3))), np.sin(a)],
+                          -1)).astype(np.float32),
         "phase": rng.uniform(0, 2 * np.pi, (1, 3)).astype(np.float32),
         "shake": rng.normal(0, cfg.jitter, (1, cfg.frames, 2)).astype(np.float32),
         "occluder": np.array([[rng.uniform(0, cfg.width - 6), rng.uniform(5, 9) if occluded else 0,

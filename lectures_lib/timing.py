@@ -58,7 +58,8 @@ def median_seconds(run: Callable[[], object], *, repeats: int = 7, warmup: int =
 @torch.no_grad()
 def time_forward(module: nn.Module, shape: tuple[int, ...], *, repeats: int = 7,
                  device: torch.device | str | None = None) -> float:
-    """Median seconds of one forward pass (no gradients) of ``module`` on a random ``shape`` input."""
+    """Median seconds of one forward pass (no gradients) of ``module`` on a random ``shape``
+    input."""
     device = model_device(module, device)
     module = module.to(device).eval()
     x = torch.randn(shape, device=device)

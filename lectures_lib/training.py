@@ -165,7 +165,8 @@ def fit(model: nn.Module, train: Dataset, val: Dataset | None = None, *,
         model.train()
         start, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
         bar = _progress(len(train), f"epoch {epoch}/{recipe.epochs}")
-        for x, y in batches(train, recipe.batch_size, shuffle=True, seed=recipe.seed * 1000 + epoch):
+        for x, y in batches(train, recipe.batch_size, shuffle=True,
+                            seed=recipe.seed * 1000 + epoch):
             x, y = to_device(x, device), y.to(device, non_blocking=True)
             if isinstance(model, OwnLoss):
                 loss, out = model.training_loss(x, y)
@@ -187,11 +188,13 @@ def fit(model: nn.Module, train: Dataset, val: Dataset | None = None, *,
         record = {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen,
                   "seconds": seconds, "clips_per_s": seen / seconds}
         if val is not None:
-            record["val_acc"] = evaluate(model, val, batch_size=2 * recipe.batch_size, device=device).accuracy
+            record["val_acc"] = evaluate(model, val, batch_size=2 * recipe.batch_size,
+                                         device=device).accuracy
         history.epochs.append(record)
         if verbose:
             print(f"epoch {epoch}/{recipe.epochs}  loss ~{record['train_loss']:.3f}  train acc "
-                  f"~{record['train_acc']:.3f}" + (f"  val acc ~{record['val_acc']:.3f}" if val else ""))
+                  f"~{record['train_acc']:.3f}"
+                  + (f"  val acc ~{record['val_acc']:.3f}" if val else ""))
     return history
 
 

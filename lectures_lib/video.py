@@ -19,7 +19,8 @@ Frames = np.ndarray | torch.Tensor
 
 def check_layout(x: Frames, layout: str, *, channels: int, frames: int | None = None,
                  dtype: str | None = None) -> None:
-    """Raise unless ``x`` has the axes of ``layout``, ``C = channels`` (and ``T = frames``), no empty axis.
+    """Raise unless ``x`` has the axes of ``layout``, ``C = channels`` (and ``T = frames``),
+    no empty axis.
 
     The one layout check of the library; models call it through :func:`check_clips`.
 
@@ -82,14 +83,16 @@ def clip_to_frames(clip: torch.Tensor, *, channels: int = 3) -> np.ndarray:
 
 
 def frames_to_batch(frames: Frames, *, channels: int = 3) -> torch.Tensor:
-    """A batch of decoded clips: ``(B, T, H, W, C)`` uint8 -> ``(B, C, T, H, W)`` float in [0, 1]."""
+    """A batch of decoded clips: ``(B, T, H, W, C)`` uint8 -> ``(B, C, T, H, W)`` float in
+    [0, 1]."""
     check_layout(frames, "(B, T, H, W, C)", channels=channels, dtype="uint8")
     x = torch.as_tensor(frames)
     return x.permute(0, 4, 1, 2, 3).float().div(255.0)  # (B, T, H, W, C) -> (B, C, T, H, W)
 
 
 def batch_to_frames(batch: torch.Tensor, *, channels: int = 3) -> np.ndarray:
-    """Inverse of :func:`frames_to_batch`: ``(B, C, T, H, W)`` float -> ``(B, T, H, W, C)`` uint8."""
+    """Inverse of :func:`frames_to_batch`: ``(B, C, T, H, W)`` float -> ``(B, T, H, W, C)``
+    uint8."""
     check_layout(batch, "(B, C, T, H, W)", channels=channels, dtype="float")
     x = batch.detach().cpu().clamp(0, 1).mul(255).round().to(torch.uint8)
     return x.permute(0, 2, 3, 4, 1).numpy()  # (B, C, T, H, W) -> (B, T, H, W, C)
@@ -113,7 +116,8 @@ def time_first_to_channels_first(clip: torch.Tensor) -> torch.Tensor:
 
 
 def fold_time(batch: torch.Tensor) -> torch.Tensor:
-    """Fold time into batch so a 2-D network sees every frame: ``(B, C, T, H, W) -> (B*T, C, H, W)``.
+    """Fold time into batch so a 2-D network sees every frame:
+    ``(B, C, T, H, W) -> (B*T, C, H, W)``.
 
     Frames of one clip stay adjacent: row ``b*T + t`` is frame ``t`` of clip ``b``.
     """
@@ -127,12 +131,15 @@ def unfold_time(folded: torch.Tensor, num_frames: int) -> torch.Tensor:
     """Undo :func:`fold_time` on any per-frame output: ``(B*T, ...) -> (B, T, ...)``."""
     if num_frames < 1 or folded.ndim < 1 or folded.shape[0] % num_frames:
         raise ValueError(
-            f"expected a leading axis B*T divisible by T={num_frames}, got shape {tuple(folded.shape)}")
-    return folded.reshape(folded.shape[0] // num_frames, num_frames, *folded.shape[1:])  # (B*T, ...) -> (B, T, ...)
+            f"expected a leading axis B*T divisible by T={num_frames}, "
+            f"got shape {tuple(folded.shape)}")
+    # (B*T, ...) -> (B, T, ...)
+    return folded.reshape(folded.shape[0] // num_frames, num_frames, *folded.shape[1:])
 
 
 def resample_indices(num_frames: int, src_fps: float, dst_fps: float) -> np.ndarray:
-    """Frame indices that play a ``src_fps`` video at ``dst_fps`` (e.g. 30 -> 5 fps keeps every 6th).
+    """Frame indices that play a ``src_fps`` video at ``dst_fps``
+    (e.g. 30 -> 5 fps keeps every 6th).
 
     Output frame ``k`` shows the source frame on screen at time ``k / dst_fps``.
     """
@@ -164,7 +171,8 @@ def uniform_clips(num_frames: int, clip_len: int, num_clips: int, *, stride: int
     """
     check_positive_int(num_frames=num_frames, clip_len=clip_len, num_clips=num_clips, stride=stride)
     last_start = max(num_frames - (clip_len - 1) * stride - 1, 0)
-    starts = np.round(np.linspace(0, last_start, num_clips) if num_clips > 1 else [last_start / 2]).astype(int)
+    starts = np.round(np.linspace(0, last_start, num_clips) if num_clips > 1
+                      else [last_start / 2]).astype(int)
     return np.stack([clip_indices(num_frames, s, clip_len, stride=stride) for s in starts])
 
 

@@ -17,7 +17,8 @@ RESOLUTIONS = {"112x112 (C3D clip)": (112, 112), "SD 640x480": (480, 640),
 
 
 def raw_size_explorer() -> w.VBox:
-    """Resolution, frame rate, duration and sample type -> raw bytes, in decimal and binary units."""
+    """Resolution, frame rate, duration and sample type -> raw bytes, in decimal and binary
+    units."""
     resolution = w.Dropdown(options=list(RESOLUTIONS), value="SD 640x480", description="frames")
     fps = w.FloatLogSlider(value=30, base=2, min=0, max=7, description="fps")
     seconds = w.FloatLogSlider(value=60, base=10, min=0, max=4, description="seconds")

@@ -1,4 +1,5 @@
-"""Which documents the book contains, read from ``_toc.yml`` (shared by the tests and the executor)."""
+"""Which documents the book contains, read from ``_toc.yml``
+(shared by the tests and the executor)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def toc_documents() -> list[Path]:
     names = [toc["root"]] + _files(toc.get("chapters", []) + toc.get("parts", []))
     paths = []
     for name in names:
-        matches = [ROOT / f"{name}{ext}" for ext in (".ipynb", ".md") if (ROOT / f"{name}{ext}").is_file()]
+        matches = [ROOT / f"{name}{ext}" for ext in (".ipynb", ".md")
+                   if (ROOT / f"{name}{ext}").is_file()]
         if len(matches) != 1:
             raise FileNotFoundError(f"_toc.yml entry {name!r} matches {len(matches)} files")
         paths.append(matches[0])

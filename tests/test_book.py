@@ -38,13 +38,14 @@ def test_first_cell_is_the_setup_cell(path):
     install = f'    %pip install -q "git+{repo["url"]}@{repo["branch"]}"'
     first = code_cells(path)[0].source.splitlines()
     assert first[:5] == [
-        "# Setup: in Colab, install the book's helper library; everywhere else it is already installed.",
+        "# Setup: in Colab, install the book's helper library; everywhere else it is already installed.",  # noqa: E501
         "import sys",
         'IN_COLAB = "google.colab" in sys.modules',
         "if IN_COLAB:",
         install,
     ]
-    assert "%pip" not in "\n".join(c.source for c in code_cells(path)[1:]), "pip only in the setup cell"
+    later = "\n".join(c.source for c in code_cells(path)[1:])
+    assert "%pip" not in later, "pip only in the setup cell"
     assert code_cells(path)[0].outputs == [], "the setup cell prints nothing"
 
 
@@ -93,11 +94,13 @@ def test_every_widget_has_a_static_twin_on_the_website():
 
 
 def test_requirements_pin_the_environment():
-    lines = [l.split("#")[0].strip() for l in (ROOT / "requirements.txt").read_text().splitlines()]
-    pins = dict(l.split("==") for l in lines if "==" in l)
+    text = (ROOT / "requirements.txt").read_text()
+    lines = [line.split("#")[0].strip() for line in text.splitlines()]
+    pins = dict(line.split("==") for line in lines if "==" in line)
     assert pins["torch"] == "2.13.0"
     assert pins["jupyter-book"].startswith("1.")
-    for name in ("nbval", "pytest", "ipykernel", "ipywidgets", "matplotlib", "opencv-python-headless"):
+    for name in ("nbval", "pytest", "ipykernel", "ipywidgets", "matplotlib",
+                 "opencv-python-headless", "ruff"):
         assert name in pins
     assert "-e ." in lines
 

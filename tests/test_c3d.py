@@ -10,8 +10,8 @@ from torch import nn
 from lectures_lib import c3d, calculators, facts
 
 # Recomputed by hand: C_out x T x H x W x C_in x 27 multiply-adds per conv, in billions
-C3D_CONV_GMACS = {"conv1a": 1.040, "conv2a": 11.098, "conv3a": 5.549, "conv3b": 11.098, "conv4a": 2.774,
-                  "conv4b": 5.549, "conv5a": 0.694, "conv5b": 0.694}
+C3D_CONV_GMACS = {"conv1a": 1.040, "conv2a": 11.098, "conv3a": 5.549, "conv3b": 11.098,
+                  "conv4a": 2.774, "conv4b": 5.549, "conv5a": 0.694, "conv5b": 0.694}
 C3D_INPUT = facts.get("c3d.input").value                         # (3, 16, 112, 112)
 
 
@@ -103,7 +103,8 @@ def test_small_c3d_runs_on_mini_clips_and_trains():
     assert [n for n, m in net.named_children() if isinstance(m, nn.Conv3d)] == list(C3D_CONV_GMACS)
     with pytest.raises(ValueError, match="8 convs"):
         c3d.c3d(channels=(64, 128))
-    assert c3d.c3d(input_size=(32, 112, 112)).fc6.in_features == 512 * 2 * 4 * 4   # built on the CPU too
+    # built on the CPU too
+    assert c3d.c3d(input_size=(32, 112, 112)).fc6.in_features == 512 * 2 * 4 * 4
 
 
 def test_conv2plus1d_matches_the_parameter_budget():
@@ -114,5 +115,6 @@ def test_conv2plus1d_matches_the_parameter_budget():
     x = torch.rand(1, 64, 4, 8, 8)
     assert block(x).shape == full(x).shape
     odd = c3d.Conv2Plus1D(3, 64)
-    ratio = calculators.count_params(odd) / calculators.count_params(nn.Conv3d(3, 64, 3, bias=False))
+    full_params = calculators.count_params(nn.Conv3d(3, 64, 3, bias=False))
+    ratio = calculators.count_params(odd) / full_params
     assert 0.9 < ratio <= 1.0

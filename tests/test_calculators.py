@@ -26,7 +26,8 @@ def test_lecture_sizes_are_binary_units():
 def test_channels_and_sample_width_multiply():
     base = raw_video_size(height=10, width=20, fps=2, seconds=3)
     assert base.bytes == 6 * 10 * 20 * 3
-    assert raw_video_size(height=10, width=20, fps=2, seconds=3, channels=1, bytes_per_sample=4).bytes == base.bytes * 4 // 3
+    gray = raw_video_size(height=10, width=20, fps=2, seconds=3, channels=1, bytes_per_sample=4)
+    assert gray.bytes == base.bytes * 4 // 3
 
 
 def test_byte_size_units():
@@ -56,7 +57,7 @@ def test_count_macs_and_params_match_closed_forms():
     from lectures_lib.calculators import count_macs, count_params
     conv = nn.Conv3d(3, 12, 3, padding=1)
     assert count_params(conv) == 12 * 3 * 27 + 12
-    assert count_macs(conv, (2, 3, 20, 64, 64)) == 2 * 12 * 20 * 64 * 64 * 3 * 27   # bias not counted
+    assert count_macs(conv, (2, 3, 20, 64, 64)) == 2 * 12 * 20 * 64 * 64 * 3 * 27  # no bias MACs
     net = nn.Sequential(nn.Conv2d(60, 12, 3, padding=1), nn.ReLU(), nn.MaxPool2d(4), nn.Flatten(),
                         nn.Linear(12 * 16 * 16, 7))
     assert count_macs(net, (1, 60, 64, 64)) == 12 * 64 * 64 * 60 * 9 + 12 * 16 * 16 * 7
@@ -76,8 +77,8 @@ def test_layer_costs_on_meta_equal_a_real_run():
     net = nn.Sequential(nn.Conv3d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool3d(2), nn.Flatten(),
                         nn.Linear(4 * 2 * 4 * 4, 5))
     costs = layer_costs(net, (3, 4, 8, 8))
-    assert [c.name for c in costs] == ["0", "2", "4"]                   # ReLU and Flatten cost nothing
+    assert [c.name for c in costs] == ["0", "2", "4"]          # ReLU and Flatten cost nothing
     assert [c.output for c in costs] == [(4, 4, 8, 8), (4, 2, 4, 4), (5,)]
     assert sum(c.macs for c in costs) == count_macs(net, (1, 3, 4, 8, 8))
     assert costs[0].params == 4 * 3 * 27 + 4 and costs[1].activation_bytes == 4 * 4 * 2 * 4 * 4
-    assert next(net.parameters()).device.type == "cpu"                 # the model itself is untouched
+    assert next(net.parameters()).device.type == "cpu"         # the model itself is untouched

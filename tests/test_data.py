@@ -1,4 +1,5 @@
-"""Unit tests for the mini video dataset (lectures_lib.data, lectures_lib.synthetic) and VideoFolder."""
+"""Unit tests for the mini video dataset (lectures_lib.data, lectures_lib.synthetic) and
+VideoFolder."""
 
 import numpy as np
 import pytest
@@ -26,7 +27,8 @@ def test_items_are_clips_in_unit_range_with_8_bit_levels():
 def test_labels_are_balanced():
     ds = data.MiniVideos("train", 80)
     assert torch.bincount(ds.labels).tolist() == [10] * 8
-    assert data.MiniVideos("val", 6, data.MiniVideoConfig(task="order")).classes == data.ORDER_CLASSES
+    assert (data.MiniVideos("val", 6, data.MiniVideoConfig(task="order")).classes
+            == data.ORDER_CLASSES)
 
 
 def class_moments(bias: float, n: int = 1600) -> tuple[torch.Tensor, torch.Tensor]:
@@ -61,7 +63,8 @@ def test_moving_attribute_matches_the_label_and_reversal_pairs_mirror():
         moving = {k: float(p[k][0, 0]) for k in ("dx", "dy", "dlogr", "dangle") if p[k][0, 0] != 0}
         assert len(moving) == 1, name
         rates[name] = moving
-    for a, b in [("right", "left"), ("down", "up"), ("grow", "shrink"), ("clockwise", "counterclockwise")]:
+    for a, b in [("right", "left"), ("down", "up"), ("grow", "shrink"),
+                 ("clockwise", "counterclockwise")]:
         (ka, va), (kb, vb) = next(iter(rates[a].items())), next(iter(rates[b].items()))
         assert ka == kb and va > 0 > vb
 
@@ -75,7 +78,8 @@ def test_appearance_bias_ties_the_tint_to_the_class():
     assert all(tint_index(full, i) == i % 8 for i in range(40))
     none = data.MiniVideoConfig(appearance_bias=0.0)
     agree = np.mean([tint_index(none, i) == i % 8 for i in range(800)])
-    half = np.mean([tint_index(data.MiniVideoConfig(appearance_bias=0.5), i) == i % 8 for i in range(800)])
+    half = np.mean([tint_index(data.MiniVideoConfig(appearance_bias=0.5), i) == i % 8
+                    for i in range(800)])
     assert agree < 0.2 and 0.45 < half < 0.65                        # 1/8 and 1/2 + 1/16 expected
 
 
@@ -169,7 +173,8 @@ def test_video_folder_lists_classes_and_samples_clips(video_root):
     assert clip.shape == (3, 8, 16, 20) and label == 1
     assert torch.equal(clip, ds[2][0])
     full = video.frames_to_clip(video_io.read_video(video_root / "run" / "v0.avi")[0])
-    assert [s for s in range(30 - 14) if torch.equal(full[:, s:s + 15:2], clip)] != []  # 8 frames, stride 2
+    # 8 frames, stride 2
+    assert [s for s in range(30 - 14) if torch.equal(full[:, s:s + 15:2], clip)] != []
 
 
 def test_video_folder_resamples_resizes_and_multi_clips(video_root):
@@ -199,7 +204,11 @@ def test_standard_splits_are_the_same_videos_everywhere():
     again = data.standard_splits(small)
     assert torch.equal(splits["val"].batch(range(3))[0], again["val"].batch(range(3))[0])
     assert splits["test"]._cache is not None                           # drawn once, kept in memory
-    clipped = data.standard_splits(data.MiniVideoConfig(frames=10, height=16, width=16), clip_len=4, num_clips=2)
+    clipped = data.standard_splits(data.MiniVideoConfig(frames=10, height=16, width=16),
+                                   clip_len=4, num_clips=2)
     assert clipped["test"][0][0].shape == (2, 3, 4, 16, 16)
+    assert list(data.standard_splits(small, splits=("test",))) == ["test"]
+    with pytest.raises(ValueError, match="split must be one of"):
+        data.standard_splits(small, splits=("dev",))
     with pytest.raises(TypeError):
         data.standard_splits(small, size=3)

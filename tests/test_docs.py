@@ -1,4 +1,5 @@
-"""The library's docstrings: model classes say their shapes and sources, and Args: match signatures."""
+"""The library's docstrings: model classes say their shapes and sources, and Args: match
+signatures."""
 
 import importlib
 import inspect
@@ -15,7 +16,8 @@ MODULES = [importlib.import_module(f"lectures_lib.{m.name}")
 PUBLIC = [(f"{mod.__name__}.{name}", obj) for mod in MODULES for name, obj in vars(mod).items()
           if not name.startswith("_") and getattr(obj, "__module__", None) == mod.__name__
           and (inspect.isfunction(obj) or inspect.isclass(obj))]
-MODELS = [(name, obj) for name, obj in PUBLIC if inspect.isclass(obj) and issubclass(obj, nn.Module)]
+MODELS = [(name, obj) for name, obj in PUBLIC
+          if inspect.isclass(obj) and issubclass(obj, nn.Module)]
 # Building blocks are layers, not models from a paper: they need a Shape: section only.
 BLOCKS = "lectures_lib.blocks."
 

@@ -1,4 +1,5 @@
-"""Unit tests for the chapter-2 models (lectures_lib.fusion) and their blocks (lectures_lib.blocks)."""
+"""Unit tests for the chapter-2 models (lectures_lib.fusion) and their blocks
+(lectures_lib.blocks)."""
 
 import pytest
 import torch
@@ -61,7 +62,8 @@ def test_single_frame_trains_on_frames(clip):
 
 
 def test_input_layout_errors(clip):
-    with pytest.raises(ValueError, match=r"expected \(B, C, T, H, W\) with C=3, got \(2, 8, 3, 32, 32\)"):
+    with pytest.raises(ValueError,
+                       match=r"expected \(B, C, T, H, W\) with C=3, got \(2, 8, 3, 32, 32\)"):
         fusion.CNN3D(5)(clip.transpose(1, 2))
     with pytest.raises(ValueError, match=r"C=3, T=8, got \(2, 3, 6, 32, 32\)"):
         fusion.EarlyFusion(5, T)(clip[:, :, :6])
@@ -92,7 +94,8 @@ def test_constructor_errors(build, match):
 
 def test_chapter2_models_start_from_the_same_weights_wherever_they_are_built():
     first, again = fusion.chapter2_models(5, T), fusion.chapter2_models(5, T)
-    assert list(first) == ["single frame", "late fusion (avg)", "late fusion (mlp)", "early fusion", "3D CNN"]
+    assert list(first) == ["single frame", "late fusion (avg)", "late fusion (mlp)", "early fusion",
+                           "3D CNN"]
     for name in first:
         torch.manual_seed(123)                                         # whatever came before
         a, b = first[name](), again[name]()
@@ -110,18 +113,20 @@ def test_lecture_toys_on_3x20x64x64(build, expected):
 
 
 def test_fold_time_into_channels_keeps_each_channels_frames_together():
-    x = torch.arange(2 * 3 * 4 * 1 * 1, dtype=torch.float32).reshape(2, 3, 4, 1, 1)  # (B, C, T, 1, 1)
+    # (B, C, T, 1, 1)
+    x = torch.arange(2 * 3 * 4 * 1 * 1, dtype=torch.float32).reshape(2, 3, 4, 1, 1)
     y = blocks.FoldTimeIntoChannels()(x)
     assert y.shape == (2, 12, 1, 1)
     for c in range(3):
         for t in range(4):
-            assert y[1, c * 4 + t, 0, 0] == x[1, c, t, 0, 0]           # channel c's 4 frames are adjacent
+            assert y[1, c * 4 + t, 0, 0] == x[1, c, t, 0, 0]  # channel c's 4 frames are adjacent
     with pytest.raises(ValueError, match=r"expected \(B, C, T, H, W\), got shape \(2, 3, 4\)"):
         blocks.FoldTimeIntoChannels()(torch.zeros(2, 3, 4))
 
 
 def test_shared_blocks_shapes():
-    assert blocks.conv_bn_relu(3, 4, dims=3, stride=(1, 2, 2))(torch.zeros(2, 3, 4, 8, 8)).shape == (2, 4, 4, 4, 4)
+    assert (blocks.conv_bn_relu(3, 4, dims=3, stride=(1, 2, 2))(torch.zeros(2, 3, 4, 8, 8)).shape
+            == (2, 4, 4, 4, 4))
     assert blocks.frame_encoder(3, 4)(torch.zeros(2, 3, 32, 32)).shape == (2, 8, 4, 4)
     x = torch.zeros(2, 5, 3, 4)
     x[1, 2, 2, 3] = 7.0

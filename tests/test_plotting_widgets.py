@@ -37,11 +37,12 @@ def test_show_frames_grid_and_titles():
 def test_animate_frames_embeds_every_frame():
     html = show.animate_frames(frames(t=7), fps=5, title="x").data
     assert len(re.findall(r"frames\[\d+\] = \"data:image/jpeg;base64,", html)) == 7
-    assert not plt.get_fignums()                              # the figure is closed, not shown twice
+    assert not plt.get_fignums()  # the figure is closed, not shown twice
 
 
 def test_plot_sampling_rows():
-    fig = plotting.plot_sampling(20, {"all": np.arange(20), "clips": np.array([[0, 2], [1, 3]])}, fps=10)
+    fig = plotting.plot_sampling(20, {"all": np.arange(20), "clips": np.array([[0, 2], [1, 3]])},
+                                 fps=10)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["all", "clips"]
     assert len(ax.collections) == 3                           # one scatter per row and per clip
@@ -96,9 +97,11 @@ def test_histories_and_confusion():
 
 def test_receptive_field_figures():
     from lectures_lib.receptive_field import Row
-    rows = [Row("a", 1, (4, 8, 8), (1, 3, 3), (1, 1, 1)), Row("b", 1, (2, 4, 4), (3, 6, 6), (2, 2, 2))]
+    rows = [Row("a", 1, (4, 8, 8), (1, 3, 3), (1, 1, 1)),
+            Row("b", 1, (2, 4, 4), (3, 6, 6), (2, 2, 2))]
     fig = plotting.plot_rf_growth({"toy": rows})
-    assert [ln.get_ydata().tolist() for ln in (fig.axes[0].lines[0], fig.axes[1].lines[0])] == [[1, 3], [3, 6]]
+    assert ([ln.get_ydata().tolist() for ln in (fig.axes[0].lines[0], fig.axes[1].lines[0])]
+            == [[1, 3], [3, 6]])
     fig = show.show_receptive_field(frames(t=6), ((2, 3), (1, 2), (0, 4)), every=1)
     boxed = [ax for ax in fig.axes if ax.patches]
     assert [ax.get_title() for ax in boxed] == ["t=2", "t=3"]
@@ -113,21 +116,24 @@ def test_filter_frames_normalises_each_filter():
     weight[1, 0, 0, 0, 0] = -1.0
     tiled = show.filter_frames(weight, scale=2, ncols=2)
     assert tiled.shape == (3, 6, 12, 3)                                  # 4x4 tiles, 2-pixel gaps
-    assert tiled[1, :4, :4].min() == 255 and tiled[0, :4, :4].max() == 0   # filter 0: frame 1 bright
+    assert tiled[1, :4, :4].min() == 255 and tiled[0, :4, :4].max() == 0  # filter 0: frame 1 bright
     with pytest.raises(ValueError, match=r"\(C_out, 3, t, h, w\)"):
         show.filter_frames(torch.zeros(2, 1, 3, 2, 2))
 
 
 def test_receptive_field_explorer_follows_its_controls(capsys):
     from lectures_lib import fusion
-    box = widgets.receptive_field_explorer({"3D CNN": fusion.cnn3d_toy(), "late": fusion.late_fusion_toy()},
-                                           (3, 20, 64, 64), np.zeros((20, 64, 64, 3), np.uint8))
+    box = widgets.receptive_field_explorer(
+        {"3D CNN": fusion.cnn3d_toy(), "late": fusion.late_fusion_toy()},
+        (3, 20, 64, 64), np.zeros((20, 64, 64, 3), np.uint8))
     model, layer, _ = box.children
-    assert "Conv3D(3x3x3, 3->12): output 12 x 20x64x64, receptive field 3x3x3" in capsys.readouterr().out
+    assert ("Conv3D(3x3x3, 3->12): output 12 x 20x64x64, receptive field 3x3x3"
+            in capsys.readouterr().out)
     layer.value = 3
     assert "receptive field 14x14x14" in capsys.readouterr().out
     model.value = "late"
-    assert "Conv2D(3x3, 12->24): output 24 x 20x16x16, receptive field 1x14x14" in capsys.readouterr().out
+    assert ("Conv2D(3x3, 12->24): output 24 x 20x16x16, receptive field 1x14x14"
+            in capsys.readouterr().out)
 
 
 def test_c3d_costs_and_explorer():

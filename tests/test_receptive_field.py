@@ -49,7 +49,8 @@ def random_stack(rng: random.Random) -> nn.Sequential:
         if rng.random() < 0.6:
             out = rng.randint(1, 3)
             k = tuple(rng.choice((1, 2, 3)) for _ in range(3))
-            layers.append(nn.Conv3d(channels, out, k, stride=tuple(rng.choice((1, 2)) for _ in range(3)),
+            layers.append(nn.Conv3d(channels, out, k,
+                                    stride=tuple(rng.choice((1, 2)) for _ in range(3)),
                                     padding=tuple(rng.choice((0, 1)) for _ in range(3)),
                                     dilation=tuple(rng.choice((1, 2)) for _ in range(3))))
             channels = out
@@ -73,13 +74,13 @@ def test_analytic_equals_empirical_on_random_stacks(seed):
             layers = rf.layers_from_module(model, size)
             out = rf.receptive_fields(layers, size)[-1].size
             break
-        except (ValueError, RuntimeError):                            # a stack that shrinks to nothing
+        except (ValueError, RuntimeError):                    # a stack that shrinks to nothing
             continue
     for unit in (tuple(n // 2 for n in out), (0, 0, 0), tuple(n - 1 for n in out)):
         try:
             analytic = rf.unit_receptive_field(layers, size, unit)
-        except ValueError as err:                                     # a corner that sees only padding:
-            assert "only padding" in str(err)                         # its input gradient is zero too
+        except ValueError as err:                     # a corner that sees only padding:
+            assert "only padding" in str(err)         # its input gradient is zero too
             with pytest.raises(ValueError, match="only padding"):
                 rf.empirical_receptive_field(model, size, unit)
             continue
@@ -92,7 +93,8 @@ def test_dilation_holes_at_the_border():
 
 
 def test_receptive_field_and_jump_formulas():
-    layers = [rf.Layer("a", (3, 3, 3), (1, 2, 2), (1, 1, 1)), rf.Layer("b", (3, 3, 3), (2, 2, 2), dilation=(1, 2, 2))]
+    layers = [rf.Layer("a", (3, 3, 3), (1, 2, 2), (1, 1, 1)),
+              rf.Layer("b", (3, 3, 3), (2, 2, 2), dilation=(1, 2, 2))]
     first, second = rf.receptive_fields(layers, (3, 16, 32, 32))
     assert first.size == (16, 16, 16) and first.rf == (3, 3, 3) and first.jump == (1, 2, 2)
     assert second.size == (7, 6, 6) and second.rf == (5, 11, 11) and second.jump == (2, 4, 4)
@@ -104,20 +106,21 @@ def test_early_fusion_conv_spans_all_frames():
 
 
 def test_trainable_models_are_described_too():
-    rows = rf.receptive_fields(rf.layers_from_module(fusion.CNN3D(8), (3, 16, 32, 32)), (3, 16, 32, 32))
+    size = (3, 16, 32, 32)
+    rows = rf.receptive_fields(rf.layers_from_module(fusion.CNN3D(8), size), size)
     assert [r.size for r in rows] == [(16, 16, 16), (8, 8, 8), (4, 4, 4), (1, 1, 1), (1, 1, 1)]
     assert [r.rf for r in rows[:3]] == [(3, 3, 3), (5, 7, 7), (9, 15, 15)]
-    assert [r.name for r in rows[3:]] == ["GlobalMaxPool", "FC(32->8)"]       # the head's max, a module
+    assert [r.name for r in rows[3:]] == ["GlobalMaxPool", "FC(32->8)"]  # the head's max, a module
     assert rows[-1].rf == (16, 32, 32)
 
 
 def test_the_global_max_head_is_read_by_type_and_checked_by_gradient():
-    model = fusion.CNN3D(8).features                                   # the body, then the head's pool
+    model = fusion.CNN3D(8).features                   # the body, then the head's pool
     head = fusion.CNN3D(8).head[0]
     layers = rf.layers_from_module(nn.Sequential(model, head), (3, 16, 32, 32))
     assert layers[-1].name == "GlobalMaxPool" and layers[-1].global_pool
     field = rf.empirical_receptive_field(nn.Sequential(model, head), (3, 16, 32, 32))
-    assert field == ((0, 15), (0, 31), (0, 31))                        # a global pool sees everything
+    assert field == ((0, 15), (0, 31), (0, 31))        # a global pool sees everything
 
 
 @pytest.mark.parametrize("kwargs, match", [

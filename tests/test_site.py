@@ -12,7 +12,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from booktoc import ROOT, toc_documents
 
 SITE = ROOT / "_build" / "html"
@@ -97,7 +96,7 @@ def test_page_renders(server, browser, page_path):
 
 
 def test_chapter_1_shows_figures_and_a_playing_animation(server, browser):
-    """Chapter 1's animation is loaded by its JavaScript: the image holds a frame, the slider all 50."""
+    """Chapter 1's animation is loaded by its JavaScript: a frame in the image, 50 on the slider."""
     page, _, _ = open_page(browser, f"{server}/book/ch01_video_tensors.html")
     figures = page.locator("main img[src*='.png']")
     assert figures.count() >= 5

@@ -47,7 +47,8 @@ def test_throughput_and_channels_last():
     assert fast.features[0][0].weight.is_contiguous()
     r = timing.throughput(fusion.CNN3D(4, width=4), (3, 8, 16, 16), batch_size=4, steps=2)
     assert r["clips_per_s"] > 0
-    assert r["macs_per_clip"] == calculators.count_training_macs(fusion.CNN3D(4, width=4), (3, 8, 16, 16))
+    assert r["macs_per_clip"] == calculators.count_training_macs(fusion.CNN3D(4, width=4),
+                                                                 (3, 8, 16, 16))
 
 
 def test_matmul_peak_is_a_rate():

@@ -29,7 +29,7 @@ def test_fit_learns_and_is_reproducible(easy, capsys):
     runs = []
     for _ in range(2):
         devices.seed_everything(0)
-        model = fusion.SingleFrameCNN(8, width=8)                      # one frame tells the class here
+        model = fusion.SingleFrameCNN(8, width=8)  # one frame tells the class here
         # 32 steps: enough for BatchNorm's running statistics (momentum 0.1) to settle
         runs.append(training.fit(model, train, val, recipe=Recipe(epochs=4, batch_size=16, lr=1e-2),
                                  device="cpu"))
@@ -37,7 +37,8 @@ def test_fit_learns_and_is_reproducible(easy, capsys):
     assert history["train_loss"] == runs[1]["train_loss"]
     assert history["train_loss"][-1] < history["train_loss"][0]
     assert history.last["val_acc"] > 0.5                              # chance is 0.125
-    assert set(history.last) == {"epoch", "train_loss", "train_acc", "seconds", "clips_per_s", "val_acc"}
+    assert set(history.last) == {"epoch", "train_loss", "train_acc", "seconds", "clips_per_s",
+                                 "val_acc"}
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 8 and lines[-1].startswith("epoch 4/4  loss ~")
 
@@ -55,7 +56,8 @@ def test_fit_errors_are_clear(easy):
     train, _ = easy
     with pytest.raises(ValueError, match="the dataset is empty"):
         training.fit(fusion.CNN3D(2), TensorDataset(torch.zeros(0, 3, 4, 8, 8), torch.zeros(0)))
-    with pytest.raises(ValueError, match=r"outputs of shape \(2, 5\) but the dataset has 8 classes"):
+    with pytest.raises(ValueError,
+                       match=r"outputs of shape \(2, 5\) but the dataset has 8 classes"):
         training.fit(fusion.CNN3D(5, width=4), train)
     with pytest.raises(ValueError, match=r"T=16, got \(2, 3, 8, 32, 32\)"):
         training.fit(fusion.EarlyFusion(8, 16, width=4), train)
@@ -78,7 +80,7 @@ def test_recipe_errors(kwargs, match):
 def test_the_book_recipe_is_one_value():
     assert BOOK_RECIPE == Recipe() and BOOK_RECIPE.replace(epochs=2).epochs == 2
     with pytest.raises(AttributeError):
-        BOOK_RECIPE.lr = 1.0                                           # frozen: chapters cannot drift
+        BOOK_RECIPE.lr = 1.0  # frozen: chapters cannot drift
 
 
 def test_evaluate_confusion_and_multi_clip_average():
@@ -112,7 +114,8 @@ class PairDataset(torch.utils.data.Dataset):
 
     def __init__(self, n=24):
         g = torch.Generator().manual_seed(0)
-        self.a, self.b = torch.rand(n, 3, 4, 8, 8, generator=g), torch.rand(n, 2, 4, 8, 8, generator=g)
+        self.a, self.b = (torch.rand(n, 3, 4, 8, 8, generator=g),
+                          torch.rand(n, 2, 4, 8, 8, generator=g))
         self.y, self.epochs, self.batched = torch.arange(n) % 2, [], 0
 
     def __len__(self):
@@ -151,7 +154,8 @@ def test_fit_and_evaluate_take_tuples_and_call_every_extension_point():
     data_, model = PairDataset(), TwoStream()
     assert isinstance(data_, evaluation.BatchDataset) and isinstance(data_, training.EpochDataset)
     assert isinstance(model, training.OwnLoss) and not isinstance(fusion.CNN3D(2), training.OwnLoss)
-    history = training.fit(model, data_, data_, recipe=Recipe(epochs=2, batch_size=8), verbose=False)
+    history = training.fit(model, data_, data_, recipe=Recipe(epochs=2, batch_size=8),
+                           verbose=False)
     assert data_.epochs == [1, 2] and model.own_loss_calls == 2 * 3 and data_.batched > 6
     assert len(history.epochs) == 2 and 0 <= history.last["val_acc"] <= 1
     probs, labels = evaluation.predict(model, data_)

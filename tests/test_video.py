@@ -21,7 +21,8 @@ def test_frames_to_clip_layout_and_range(frames):
 
 def test_clip_round_trip_is_exact(frames):
     assert np.array_equal(video.clip_to_frames(video.frames_to_clip(frames)), frames)
-    assert np.array_equal(video.clip_to_frames(video.frames_to_clip(torch.from_numpy(frames))), frames)
+    assert np.array_equal(video.clip_to_frames(video.frames_to_clip(torch.from_numpy(frames))),
+                          frames)
 
 
 def test_clip_to_frames_clamps_out_of_range_values():
@@ -43,13 +44,17 @@ def test_grayscale_frames_with_explicit_channels():
 
 
 @pytest.mark.parametrize("fn, bad, match", [
-    (video.frames_to_clip, np.zeros((6, 8, 10), np.uint8), r"expected \(T, H, W, C\) with C=3, got \(6, 8, 10\)"),
+    (video.frames_to_clip, np.zeros((6, 8, 10), np.uint8),
+     r"expected \(T, H, W, C\) with C=3, got \(6, 8, 10\)"),
     (video.frames_to_clip, np.zeros((6, 8, 10, 4), np.uint8), r"C=3, got \(6, 8, 10, 4\)"),
     (video.frames_to_clip, np.zeros((6, 8, 10, 3), np.float32), "dtype uint8, got float32"),
-    (video.clip_to_frames, torch.zeros(6, 3, 8, 10), r"expected \(C, T, H, W\) with C=3, got \(6, 3, 8, 10\)"),
-    (video.clip_to_frames, torch.zeros(3, 6, 8, 10, dtype=torch.uint8), "floating-point torch tensor"),
+    (video.clip_to_frames, torch.zeros(6, 3, 8, 10),
+     r"expected \(C, T, H, W\) with C=3, got \(6, 3, 8, 10\)"),
+    (video.clip_to_frames, torch.zeros(3, 6, 8, 10, dtype=torch.uint8),
+     "floating-point torch tensor"),
     (video.clip_to_frames, np.zeros((3, 6, 8, 10), np.float32), "floating-point torch tensor"),
-    (video.frames_to_batch, np.zeros((6, 8, 10, 3), np.uint8), r"\(B, T, H, W, C\) with C=3, got \(6, 8, 10, 3\)"),
+    (video.frames_to_batch, np.zeros((6, 8, 10, 3), np.uint8),
+     r"\(B, T, H, W, C\) with C=3, got \(6, 8, 10, 3\)"),
     (video.frames_to_batch, np.zeros((2, 6, 8, 10, 3), np.int16), "dtype uint8, got int16"),
     (video.batch_to_frames, torch.zeros(2, 6, 3, 8, 10), r"\(B, C, T, H, W\) with C=3"),
     (video.batch_to_frames, torch.zeros(2, 3, 6, 8, 10, dtype=torch.int64), "floating-point"),
@@ -120,7 +125,7 @@ def test_uniform_clips_cover_the_video():
     assert (np.diff(clips, axis=1) == 5).all()
     assert np.all(np.diff(clips[:, 0]) > 0)
     assert video.uniform_clips(5, 8, 3).tolist() == [[0, 1, 2, 3, 4, 4, 4, 4]] * 3  # short video
-    assert video.uniform_clips(30, 10, 1).tolist() == [list(range(10, 20))]          # the middle clip
+    assert video.uniform_clips(30, 10, 1).tolist() == [list(range(10, 20))]  # the middle clip
 
 
 def test_random_clip_is_seeded_and_in_range():

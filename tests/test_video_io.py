@@ -29,7 +29,8 @@ def test_read_video_max_frames_and_resize(tmp_path, frames):
 def test_lossy_codec_round_trip_is_close(tmp_path):
     smooth = np.repeat(np.linspace(0, 255, 32, dtype=np.uint8)[None, None, :, None], 32, axis=1)
     frames = np.broadcast_to(smooth, (5, 32, 32, 3)).copy()
-    back, _ = video_io.read_video(video_io.write_video(tmp_path / "clip.avi", frames, fps=5, codec="MJPG"))
+    back, _ = video_io.read_video(video_io.write_video(tmp_path / "clip.avi", frames, fps=5,
+                                                       codec="MJPG"))
     assert back.shape == frames.shape
     assert np.abs(back.astype(int) - frames).mean() < 3
 
