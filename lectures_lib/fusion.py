@@ -31,7 +31,7 @@ from .blocks import (
     max_pool_classifier,
     use_channels_last,
 )
-from .checks import check_choice, check_positive_int
+from .checks import check_choice, check_positive_int, check_shape
 from .video import check_clips, fold_time, unfold_time
 
 
@@ -86,43 +86,55 @@ class SingleFrameCNN(nn.Module):
 class LateFusion(nn.Module):
     """Run a 2-D CNN on every frame, then fuse the per-frame features at the very end.
 
-    Two variants: ``head="avg"`` averages each frame's (max-pooled) features over time and applies
-    one linear layer, so it is blind to frame order (a clip and its reversal get the same logits);
-    ``head="mlp"`` flattens the ``T`` per-frame feature vectors and classifies them with an MLP,
-    which sees the order of the frames.
+    ``head="flatten"`` is the lecture's: flatten all ``T x D x H' x W'`` numbers of the last feature
+    maps into fully connected layers. ``head="avg"`` is its other one: pool each frame's map (a max
+    over space, as in every model here), average over time, one linear layer; it is blind to frame
+    order. ``head="mlp"`` is this book's variant: pool each frame over space first, then flatten the
+    ``T x D`` vectors into the MLP; it sees the order of the frames, but not where things are.
 
     Args:
         num_classes: K.
-        num_frames: T (needed by the ``"mlp"`` head's first layer).
-        head: "avg" or "mlp".
+        num_frames: T (fixed for the ``"flatten"`` and ``"mlp"`` heads).
+        head: "flatten", "avg" or "mlp".
+        frame_size: ``(H, W)`` of the frames (fixed for the ``"flatten"`` head).
         in_channels, width: as in :class:`SingleFrameCNN`.
-        hidden: width of the MLP's hidden layer.
+        hidden: width of the hidden fully connected layer.
 
     Shape:
-        ``(B, C, T, H, W) -> (B, K)`` logits.
+        ``(B, C, T, H, W) -> (B, K)`` logits; ``H' = H/8`` and ``W' = W/8``, rounded up.
 
     Reference:
         Karpathy et al., 2014 (CVPR): late fusion.
     """
 
     def __init__(self, num_classes: int, num_frames: int, *, head: str = "avg",
-                 in_channels: int = 3, width: int = 16, hidden: int = 128) -> None:
+                 frame_size: tuple[int, int] = (32, 32), in_channels: int = 3, width: int = 16,
+                 hidden: int = 128) -> None:
         super().__init__()
-        check_choice("head", head, ("avg", "mlp"))
+        check_choice("head", head, ("flatten", "avg", "mlp"))
         check_positive_int(num_classes=num_classes, num_frames=num_frames, hidden=hidden)
+        check_shape("frame_size", frame_size, rank=2)
         self.head, self.num_frames, self.in_channels = head, num_frames, in_channels
+        self.frame_size = tuple(frame_size)
         self.encoder = frame_encoder(in_channels, width)
         self.pool = GlobalMaxPool()
-        D = 2 * width
+        D, cells = 2 * width, -(-frame_size[0] // 8) * -(-frame_size[1] // 8)
+        inputs = {"flatten": num_frames * D * cells, "mlp": num_frames * D}.get(head)
         self.classifier = nn.Linear(D, num_classes) if head == "avg" else nn.Sequential(
-            nn.Linear(num_frames * D, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
+            nn.Linear(inputs, hidden), nn.ReLU(), nn.Linear(hidden, num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_clips(x, channels=self.in_channels,
                     frames=None if self.head == "avg" else self.num_frames)
         B, C, T, H, W = x.shape
-        feats = unfold_time(self.pool(self.encoder(fold_time(x))), T)  # (B*T, D) -> (B, T, D)
-        fused = feats.mean(dim=1) if self.head == "avg" else feats.flatten(1)  # (B, D) or (B, T*D)
+        if self.head == "flatten" and (H, W) != self.frame_size:
+            raise ValueError(f"the flatten head was built for {self.frame_size} frames, "
+                             f"got {(H, W)}")
+        maps = self.encoder(fold_time(x))                              # (B*T, D, H', W')
+        if self.head == "flatten":
+            return self.classifier(maps.reshape(B, -1))                # -> (B, T*D*H'*W')
+        feats = unfold_time(self.pool(maps), T)                        # (B*T, D) -> (B, T, D)
+        fused = feats.mean(dim=1) if self.head == "avg" else feats.flatten(1)  # (B, D) | (B, T*D)
         return self.classifier(fused)
 
 
@@ -190,7 +202,7 @@ class CNN3D(nn.Module):
 
 def chapter2_models(num_classes: int = 8, num_frames: int = 16, *,
                     seed: int = 0) -> dict[str, Callable[[], nn.Module]]:
-    """Builders of the five chapter-2 models, the same in every chapter, test and benchmark.
+    """Builders of the six chapter-2 models, the same in every chapter, test and benchmark.
 
     Each builder seeds torch with ``seed`` before it builds, so a model starts from the same
     weights wherever it is built, and stores conv weights channels-last where that is faster on a
@@ -198,13 +210,16 @@ def chapter2_models(num_classes: int = 8, num_frames: int = 16, *,
 
     Args:
         num_classes: K.
-        num_frames: T of the clips (early fusion and the MLP head are built for one T).
+        num_frames: T of the clips (early fusion and the MLP heads are built for one T).
         seed: the seed every builder starts from.
     """
     check_positive_int(num_classes=num_classes, num_frames=num_frames)
     specs = {"single frame": (lambda: SingleFrameCNN(num_classes), True),
              "late fusion (avg)": (lambda: LateFusion(num_classes, num_frames), True),
-             "late fusion (mlp)": (lambda: LateFusion(num_classes, num_frames, head="mlp"), True),
+             "late fusion (flatten)": (lambda: LateFusion(num_classes, num_frames, head="flatten"),
+                                       True),
+             "late fusion (pooled, variant)": (
+                 lambda: LateFusion(num_classes, num_frames, head="mlp"), True),
              "early fusion": (lambda: EarlyFusion(num_classes, num_frames), False),
              "3D CNN": (lambda: CNN3D(num_classes), True)}
 
@@ -216,29 +231,3 @@ def chapter2_models(num_classes: int = 8, num_frames: int = 16, *,
         return builder
 
     return {name: seeded(build, fast) for name, (build, fast) in specs.items()}
-
-
-def late_fusion_toy(in_channels: int = 3) -> nn.Sequential:
-    """The lecture's toy late fusion on ``3 x 20 x 64 x 64``: Conv2D(3x3, 3->12), Pool2D(4x4),
-    Conv2D(3x3, 12->24), global average pool. Each 2-D op is a 3-D op with a time extent of 1,
-    which is exactly "the same 2-D layer on every frame"."""
-    return nn.Sequential(nn.Conv3d(in_channels, 12, (1, 3, 3), padding=(0, 1, 1)), nn.ReLU(),
-                         nn.MaxPool3d((1, 4, 4)),
-                         nn.Conv3d(12, 24, (1, 3, 3), padding=(0, 1, 1)), nn.ReLU(),
-                         nn.AdaptiveAvgPool3d(1))
-
-
-def early_fusion_toy(num_frames: int = 20, in_channels: int = 3) -> nn.Sequential:
-    """The lecture's toy early fusion:
-    Conv2D(3x3, 3*T->12), Pool2D(4x4), Conv2D(3x3, 12->24), GAP."""
-    return nn.Sequential(FoldTimeIntoChannels(),
-                         nn.Conv2d(in_channels * num_frames, 12, 3, padding=1), nn.ReLU(),
-                         nn.MaxPool2d(4), nn.Conv2d(12, 24, 3, padding=1), nn.ReLU(),
-                         nn.AdaptiveAvgPool2d(1))
-
-
-def cnn3d_toy(in_channels: int = 3) -> nn.Sequential:
-    """The lecture's toy 3-D CNN:
-    Conv3D(3x3x3, 3->12), Pool3D(4x4x4), Conv3D(3x3x3, 12->24), GAP."""
-    return nn.Sequential(nn.Conv3d(in_channels, 12, 3, padding=1), nn.ReLU(), nn.MaxPool3d(4),
-                         nn.Conv3d(12, 24, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool3d(1))

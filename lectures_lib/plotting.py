@@ -11,12 +11,23 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from .calculators import raw_video_size
 
+BOOK_STYLE = {"figure.dpi": 100, "font.size": 12, "axes.titlesize": 12, "axes.labelsize": 12,
+              "xtick.labelsize": 11, "ytick.labelsize": 11, "legend.fontsize": 11}
+"""Sizes for the page: a 7.5-inch figure at 100 dpi is shown about at its size, and its smallest
+text (11 pt) then reads like the body text. Every figure function here defaults to 7.5 inches."""
+
+
+def book_style() -> None:
+    """Set matplotlib's defaults to :data:`BOOK_STYLE` (each chapter's setup cell calls this)."""
+    plt.rcParams.update(BOOK_STYLE)
+
 
 def plot_sampling(num_frames: int, rows: Mapping[str, np.ndarray], *, fps: float,
-                  width: float = 10.0) -> Figure:
+                  width: float = 7.5) -> Figure:
     """Which frames each sampler takes: one timeline row per sampler.
 
     Args:
@@ -47,7 +58,7 @@ def plot_sampling(num_frames: int, rows: Mapping[str, np.ndarray], *, fps: float
 
 
 def plot_raw_sizes(resolutions: Mapping[str, tuple[int, int]], *, fps: Sequence[float] = (5, 30),
-                   seconds: float = 60.0, width: float = 8.0) -> Figure:
+                   seconds: float = 60.0, width: float = 7.5) -> Figure:
     """The static twin of the raw-size explorer: bytes per ``seconds`` for each resolution and fps.
 
     Args:
@@ -65,9 +76,10 @@ def plot_raw_sizes(resolutions: Mapping[str, tuple[int, int]], *, fps: Sequence[
         xs = np.arange(len(names)) + (k - (len(fps) - 1) / 2) * bar
         ax.bar(xs, gib, bar, label=f"{rate:g} fps")
         for x, g in zip(xs, gib):
-            ax.annotate(f"{g:.3g}", (x, g), ha="center", va="bottom", fontsize=8)
+            ax.annotate(f"{g:.3g}", (x, g), ha="center", va="bottom", fontsize=11)
     ax.set_xticks(np.arange(len(names)), names)
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.01, not 10^-2
     ax.set_ylabel(f"GiB per {seconds:g} s (uint8 RGB)")
     ax.legend(frameon=False)
     fig.tight_layout()
@@ -75,7 +87,7 @@ def plot_raw_sizes(resolutions: Mapping[str, tuple[int, int]], *, fps: Sequence[
 
 
 def plot_histories(histories: Mapping[str, object], *, key: str = "val_acc",
-                   chance: float | None = None, width: float = 8.0) -> Figure:
+                   chance: float | None = None, width: float = 7.5) -> Figure:
     """Learning curves: ``key`` (e.g. validation accuracy) per epoch, one line per model."""
     fig, ax = plt.subplots(figsize=(width, 3.2))
     for name, history in histories.items():
@@ -86,7 +98,7 @@ def plot_histories(histories: Mapping[str, object], *, key: str = "val_acc",
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("epoch")
     ax.set_ylabel(key.replace("_", " "))
-    ax.legend(frameon=False, fontsize=8, ncols=2)
+    ax.legend(frameon=False, ncols=2)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -95,23 +107,23 @@ def plot_histories(histories: Mapping[str, object], *, key: str = "val_acc",
 def plot_confusion(confusion, classes: Sequence[str], *, title: str = "", ax=None) -> Figure:
     """A confusion matrix with counts: rows are true classes, columns predictions."""
     confusion = np.asarray(confusion)
-    fig = ax.figure if ax is not None else plt.figure(figsize=(4.2, 3.8))
+    fig = ax.figure if ax is not None else plt.figure(figsize=(5, 4.6))
     ax = ax if ax is not None else fig.add_subplot()
     ax.imshow(confusion, cmap="Blues")
     for (i, j), n in np.ndenumerate(confusion):
         if n:
-            ax.text(j, i, str(n), ha="center", va="center", fontsize=7,
+            ax.text(j, i, str(n), ha="center", va="center", fontsize=11,
                     color="white" if n > confusion.max() / 2 else "black")
-    ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title)
     fig.tight_layout()
     return fig
 
 
-def plot_rf_growth(tables: Mapping[str, Sequence], *, width: float = 9.0) -> Figure:
+def plot_rf_growth(tables: Mapping[str, Sequence], *, width: float = 7.5) -> Figure:
     """Receptive field after each layer, in time (T) and in space (H), one line per model.
 
     Args:
@@ -127,11 +139,11 @@ def plot_rf_growth(tables: Mapping[str, Sequence], *, width: float = 9.0) -> Fig
                     markersize=size, label=name)
     longest = max(len(rows) for rows in tables.values())
     for ax, what in zip(axes, ("time: frames seen (T)", "space: pixels seen (H = W)")):
-        ax.set_title(what, fontsize=10)
+        ax.set_title(what)
         ax.set_xlabel("layer")
         ax.set_xticks(range(1, longest + 1))
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("receptive field")
-    axes[0].legend(frameon=False, fontsize=8)
+    axes[0].legend(frameon=False)
     fig.tight_layout()
     return fig

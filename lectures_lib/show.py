@@ -7,7 +7,9 @@ it shows on the website, which has no kernel. Charts (curves, bars, matrices) ar
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from html import escape
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -26,7 +28,7 @@ def _as_frames(frames: np.ndarray) -> np.ndarray:
 
 
 def show_frames(frames: np.ndarray, *, indices: Sequence[int] | None = None, ncols: int = 8,
-                titles: Sequence[str] | None = None, width: float = 10.0) -> Figure:
+                titles: Sequence[str] | None = None, width: float = 7.5) -> Figure:
     """A strip (or grid) of frames, titled with their indices unless ``titles`` are given.
 
     Args:
@@ -50,35 +52,56 @@ def show_frames(frames: np.ndarray, *, indices: Sequence[int] | None = None, nco
         ax.axis("off")
     for ax, i, title in zip(axes.flat, indices, titles):
         ax.imshow(frames[i], cmap="gray" if frames.ndim == 3 else None)
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title)
     fig.tight_layout()
     return fig
 
 
-def animate_frames(frames: np.ndarray, *, fps: float, title: str = "", width: float = 4.0,
-                   dpi: int = 80) -> HTML:
+# The animation shrinks to the page (a phone is narrower than its frames and its slider).
+_FIT = ("<style>.animation{max-width:100%}.animation img{max-width:100%;height:auto}"
+        "input[type=range].anim-slider{max-width:100%}</style>")
+
+
+def _jshtml(fig: Figure, draw, n: int, fps: float, alt: str) -> HTML:
+    """``fig`` animated by ``draw(t)`` for ``t < n`` as self-contained HTML, with ``alt`` text."""
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("an animation needs alt text: a sentence saying what it shows")
+    fig.tight_layout()
+    anim = animation.FuncAnimation(fig, draw, frames=n, interval=1000 / fps)
+    with plt.rc_context({"animation.frame_format": "jpeg"}):
+        html = anim.to_jshtml(fps=fps, default_mode="loop")
+    plt.close(fig)
+    html = re.sub(r'(<img id="_anim_img\w+")', lambda m: f'{m.group(1)} alt="{escape(alt)}"', html)
+    return HTML(_FIT + html)
+
+
+def animate_frames(frames: np.ndarray, *, fps: float, alt: str, title: str = "",
+                   width: float = 5.0, dpi: int = 80) -> HTML:
     """A scrubbable, self-contained HTML animation of ``(T, H, W, C)`` frames (matplotlib jshtml).
 
     It needs no kernel and no video codec, so it plays on the static website. Every frame is
     embedded as a JPEG of ``width`` inches at ``dpi``: keep clips short and small.
+
+    Args:
+        frames: ``(T, H, W, C)`` uint8 frames (C = 1 or 3).
+        fps: playback speed.
+        alt: alt text for the page: what the animation shows.
+        title: shown above the frames, with the frame number.
+        width: width in inches.
+        dpi: pixels per inch of the embedded frames.
     """
     frames = _as_frames(frames)
     h, w = frames.shape[1:3]
-    fig, ax = plt.subplots(figsize=(width, width * h / w + 0.3), dpi=dpi)
+    fig, ax = plt.subplots(figsize=(width, width * h / w + 0.4), dpi=dpi)
     ax.axis("off")
     image = ax.imshow(frames[0], cmap="gray" if frames.ndim == 3 else None)
-    label = ax.set_title(f"{title}  frame 0/{len(frames) - 1}".strip(), fontsize=9)
+    label = ax.set_title(f"{title}  frame 0/{len(frames) - 1}".strip())
 
     def draw(t: int) -> None:
         image.set_data(frames[t])
         label.set_text(f"{title}  frame {t}/{len(frames) - 1}".strip())
 
-    fig.tight_layout()
-    anim = animation.FuncAnimation(fig, draw, frames=len(frames), interval=1000 / fps)
-    with plt.rc_context({"animation.frame_format": "jpeg"}):
-        html = anim.to_jshtml(fps=fps, default_mode="loop")
-    plt.close(fig)
-    return HTML(html)
+    return _jshtml(fig, draw, len(frames), fps, alt)
 
 
 def _tile(clips: np.ndarray, ncols: int, pad: int = 2) -> np.ndarray:
@@ -94,7 +117,7 @@ def _tile(clips: np.ndarray, ncols: int, pad: int = 2) -> np.ndarray:
 
 
 def show_clips(clips, labels: Sequence[int], classes: Sequence[str], *, frames: int = 6,
-               width: float = 9.0) -> Figure:
+               width: float = 7.5) -> Figure:
     """One row per clip, ``frames`` evenly spaced frames each, labelled with the clip's class.
 
     Args:
@@ -114,24 +137,50 @@ def show_clips(clips, labels: Sequence[int], classes: Sequence[str], *, frames: 
             axes[i, j].set_xticks([])
             axes[i, j].set_yticks([])
             if i == 0:
-                axes[i, j].set_title(f"t={t}", fontsize=9)
-        axes[i, 0].set_ylabel(classes[int(labels[i])], rotation=0, ha="right", va="center",
-                              fontsize=9)
+                axes[i, j].set_title(f"t={t}")
+        axes[i, 0].set_ylabel(classes[int(labels[i])], rotation=0, ha="right", va="center")
     fig.tight_layout(pad=0.3)
     return fig
 
 
-def animate_clips(clips, labels: Sequence[int], classes: Sequence[str], *, fps: float = 6,
-                  ncols: int = 4, width: float = 6.0) -> HTML:
-    """The clips playing side by side in one scrubbable animation, titled with their classes."""
-    from .video import batch_to_frames
-    tiled = _tile(batch_to_frames(clips), ncols)
-    names = " | ".join(classes[int(y)] for y in labels)
-    return animate_frames(tiled, fps=fps, title=names if len(names) < 90 else "", width=width)
+def animate_clips(clips, labels: Sequence[int], classes: Sequence[str], *, alt: str,
+                  fps: float = 6, ncols: int = 4, width: float = 7.5) -> HTML:
+    """The clips playing side by side in one scrubbable animation, each titled with its class.
+
+    Args:
+        clips: ``(N, C, T, H, W)`` float tensor in [0, 1].
+        labels: N class indices.
+        classes: class names.
+        alt: alt text for the page: what the animation shows.
+        fps: playback speed.
+        ncols: clips per row.
+        width: width in inches.
+    """
+    video = batch_to_frames(clips)                                   # (N, T, H, W, C)
+    N, T = video.shape[:2]
+    if len(labels) != N:
+        raise ValueError(f"got {len(labels)} labels for {N} clips")
+    nrows = -(-N // ncols)
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, dpi=80,
+                             figsize=(width, width / ncols * nrows * 1.25 + 0.4))
+    images = []
+    for ax, clip, y in zip(axes.flat, video, labels):
+        images.append(ax.imshow(clip[0]))
+        ax.set_title(classes[int(y)])
+    for ax in axes.flat:
+        ax.axis("off")
+    label = fig.suptitle(f"frame 0/{T - 1}")
+
+    def draw(t: int) -> None:
+        for image, clip in zip(images, video):
+            image.set_data(clip[t])
+        label.set_text(f"frame {t}/{T - 1}")
+
+    return _jshtml(fig, draw, T, fps, alt)
 
 
 def show_receptive_field(frames: np.ndarray, field: tuple, *, title: str = "", every: int = 2,
-                         width: float = 10.0, ax_row=None) -> Figure:
+                         width: float = 7.5, ax_row=None) -> Figure:
     """Frames of a clip with one unit's receptive field drawn on them.
 
     Args:
@@ -155,8 +204,8 @@ def show_receptive_field(frames: np.ndarray, field: tuple, *, title: str = "", e
                                        edgecolor="red", linewidth=1.5))
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"t={t}", fontsize=7)
-    ax_row[0].set_ylabel(title, fontsize=8, rotation=0, ha="right", va="center")
+        ax.set_title(f"t={t}", fontsize=11)
+    ax_row[0].set_ylabel(title, rotation=0, ha="right", va="center")
     return fig
 
 

@@ -212,3 +212,34 @@ def test_standard_splits_are_the_same_videos_everywhere():
         data.standard_splits(small, splits=("dev",))
     with pytest.raises(TypeError):
         data.standard_splits(small, size=3)
+
+
+def test_event_in_time_places_the_video_and_holds_its_ends():
+    from lectures_lib import events
+    videos = data.MiniVideos("test", 4, data.MiniVideoConfig(frames=8, height=16, width=16))
+    base, labels = videos.batch([0, 1])                                # (2, 3, 8, 16, 16)
+    late, same = events.EventInTime(videos, 12, start=4).batch([0, 1])
+    assert late.shape == (2, 3, 12, 16, 16) and torch.equal(same, labels)
+    assert torch.equal(late[:, :, 4:], base)                           # the event, frames 4-11
+    assert all(torch.equal(late[:, :, t], base[:, :, 0]) for t in range(4))  # its first frame held
+    early = events.EventInTime(videos, 12).batch([0])[0]
+    assert torch.equal(early[:, :, :8], base[:1]) and torch.equal(early[:, :, 11], base[:1, :, 7])
+    moving = events.EventInTime(videos, 12, start="random", seed=3)
+    first = moving.batch([0, 1, 2, 3])[0]
+    moving.set_epoch(1)
+    assert not torch.equal(first, moving.batch([0, 1, 2, 3])[0])       # new starts each epoch
+    assert moving[2][0].shape == (3, 12, 16, 16) and len(moving) == 4
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(frames=6), "frames must be an integer >= the videos' 8 frames, got 6"),
+    (dict(frames=12, start=5), r"start must be 'random' or an integer in \[0, 4\], got 5"),
+    (dict(frames=12, start="late"), "start must be 'random' or an integer"),
+])
+def test_event_in_time_errors(kwargs, match):
+    from lectures_lib import events
+    videos = data.MiniVideos("test", 2, data.MiniVideoConfig(frames=8, height=16, width=16))
+    with pytest.raises(ValueError, match=match):
+        events.EventInTime(videos, **kwargs)
+    with pytest.raises(TypeError, match="whole videos"):
+        events.EventInTime(data.MiniVideos("test", 2, data.MiniVideoConfig(), clip_len=4), 20)

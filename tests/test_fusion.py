@@ -5,12 +5,13 @@ import pytest
 import torch
 from torch import nn
 
-from lectures_lib import blocks, fusion
+from lectures_lib import blocks, fusion, toy_models
 
 T = 8
 BUILDERS = {
     "single frame": lambda: fusion.SingleFrameCNN(5),
     "late fusion avg": lambda: fusion.LateFusion(5, T),
+    "late fusion flatten": lambda: fusion.LateFusion(5, T, head="flatten"),
     "late fusion mlp": lambda: fusion.LateFusion(5, T, head="mlp"),
     "early fusion": lambda: fusion.EarlyFusion(5, T),
     "3D CNN": lambda: fusion.CNN3D(5),
@@ -34,8 +35,9 @@ def test_shapes_and_gradient_flow(name, clip):
 
 
 @pytest.mark.parametrize("name, invariant", [("single frame", True), ("late fusion avg", True),
-                                             ("late fusion mlp", False), ("early fusion", False),
-                                             ("3D CNN", False)])
+                                             ("late fusion mlp", False),
+                                             ("late fusion flatten", False),
+                                             ("early fusion", False), ("3D CNN", False)])
 def test_which_models_are_blind_to_frame_order(name, invariant, clip):
     torch.manual_seed(0)
     model = BUILDERS[name]().eval()
@@ -70,7 +72,7 @@ def test_input_layout_errors(clip):
     with pytest.raises(ValueError, match=r"T=8"):
         fusion.LateFusion(5, T, head="mlp")(clip[:, :, :6])
     assert fusion.LateFusion(5, T)(clip[:, :, :6]).shape == (2, 5)   # avg pooling takes any T
-    with pytest.raises(ValueError, match="head must be one of 'avg', 'mlp', got 'max'"):
+    with pytest.raises(ValueError, match="head must be one of 'flatten', 'avg', 'mlp', got 'max'"):
         fusion.LateFusion(5, T, head="max")
     with pytest.raises(ValueError, match="floating-point"):
         fusion.CNN3D(5)((clip * 255).to(torch.uint8))
@@ -94,8 +96,8 @@ def test_constructor_errors(build, match):
 
 def test_chapter2_models_start_from_the_same_weights_wherever_they_are_built():
     first, again = fusion.chapter2_models(5, T), fusion.chapter2_models(5, T)
-    assert list(first) == ["single frame", "late fusion (avg)", "late fusion (mlp)", "early fusion",
-                           "3D CNN"]
+    assert list(first) == ["single frame", "late fusion (avg)", "late fusion (flatten)",
+                           "late fusion (pooled, variant)", "early fusion", "3D CNN"]
     for name in first:
         torch.manual_seed(123)                                         # whatever came before
         a, b = first[name](), again[name]()
@@ -105,9 +107,9 @@ def test_chapter2_models_start_from_the_same_weights_wherever_they_are_built():
     assert fusion.chapter2_models()["early fusion"]().encoder[0][0].weight.is_contiguous()
 
 
-@pytest.mark.parametrize("build, expected", [(fusion.late_fusion_toy, (1, 24, 1, 1, 1)),
-                                             (fusion.early_fusion_toy, (1, 24, 1, 1)),
-                                             (fusion.cnn3d_toy, (1, 24, 1, 1, 1))])
+@pytest.mark.parametrize("build, expected", [(toy_models.late_fusion, (1, 24, 1, 1, 1)),
+                                             (toy_models.early_fusion, (1, 24, 1, 1)),
+                                             (toy_models.cnn3d, (1, 24, 1, 1, 1))])
 def test_lecture_toys_on_3x20x64x64(build, expected):
     assert build()(torch.zeros(1, 3, 20, 64, 64)).shape == expected
 
@@ -134,3 +136,14 @@ def test_shared_blocks_shapes():
     assert blocks.max_pool_classifier(5, 3)(x).shape == (2, 3)
     with pytest.raises(ValueError, match="at least one position axis"):
         blocks.GlobalMaxPool()(torch.zeros(2, 5))
+
+
+def test_the_lectures_late_fusion_flattens_where_things_are():
+    model = fusion.LateFusion(5, T, head="flatten", frame_size=(32, 24)).eval()
+    assert model.classifier[0].in_features == T * 32 * 4 * 3           # T x D x H/8 x W/8
+    x = torch.rand(2, 3, T, 32, 24)
+    with torch.no_grad():
+        moved = x.roll(8, dims=-1)                                     # the same content, elsewhere
+        assert not torch.allclose(model(x), model(moved), atol=1e-4)   # position matters to it
+    with pytest.raises(ValueError, match=r"built for \(32, 24\) frames, got \(32, 32\)"):
+        model(torch.rand(2, 3, T, 32, 32))

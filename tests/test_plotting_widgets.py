@@ -35,9 +35,13 @@ def test_show_frames_grid_and_titles():
 
 
 def test_animate_frames_embeds_every_frame():
-    html = show.animate_frames(frames(t=7), fps=5, title="x").data
+    html = show.animate_frames(frames(t=7), fps=5, title="x", alt='a "dot" moving').data
     assert len(re.findall(r"frames\[\d+\] = \"data:image/jpeg;base64,", html)) == 7
     assert not plt.get_fignums()  # the figure is closed, not shown twice
+    assert re.search(r'<img id="_anim_img\w+" alt="a &quot;dot&quot; moving">', html)
+    assert html.startswith("<style>") and "max-width:100%" in html     # shrinks on a phone
+    with pytest.raises(ValueError, match="needs alt text"):
+        show.animate_frames(frames(t=7), fps=5, alt=" ")
 
 
 def test_plot_sampling_rows():
@@ -73,8 +77,15 @@ def test_show_and_animate_labelled_clips():
     fig = show.show_clips(clips, [0, 2, 1], ["a", "b", "c"], frames=4)
     assert len(fig.axes) == 12
     assert [fig.axes[i * 4].get_ylabel() for i in range(3)] == ["a", "c", "b"]
-    html = show.animate_clips(clips, [0, 2, 1], ["a", "b", "c"], ncols=2).data
-    assert len(re.findall(r"frames\[\d+\] = ", html)) == 8                   # the title is drawn in
+    html = show.animate_clips(clips, [0, 2, 1], ["a", "b", "c"], ncols=2, alt="three clips").data
+    assert len(re.findall(r"frames\[\d+\] = ", html)) == 8                   # one per time step
+    with pytest.raises(ValueError, match="got 2 labels for 3 clips"):
+        show.animate_clips(clips, [0, 2], ["a", "b", "c"], alt="x")
+
+
+def test_book_style_sets_readable_defaults():
+    plotting.book_style()
+    assert plt.rcParams["font.size"] == 12 and plt.rcParams["xtick.labelsize"] == 11
 
 
 def test_tile_places_clips_in_a_grid():
@@ -122,9 +133,9 @@ def test_filter_frames_normalises_each_filter():
 
 
 def test_receptive_field_explorer_follows_its_controls(capsys):
-    from lectures_lib import fusion
+    from lectures_lib import toy_models
     box = widgets.receptive_field_explorer(
-        {"3D CNN": fusion.cnn3d_toy(), "late": fusion.late_fusion_toy()},
+        {"3D CNN": toy_models.cnn3d(), "late": toy_models.late_fusion()},
         (3, 20, 64, 64), np.zeros((20, 64, 64, 3), np.uint8))
     model, layer, _ = box.children
     assert ("Conv3D(3x3x3, 3->12): output 12 x 20x64x64, receptive field 3x3x3"

@@ -5,18 +5,18 @@ import random
 import pytest
 from torch import nn
 
-from lectures_lib import facts, fusion
+from lectures_lib import facts, fusion, toy_models
 from lectures_lib import receptive_field as rf
 
 INPUT = facts.get("rf.input").value                              # (3, 20, 64, 64)
 # The lecture's summary table, row by row: our layer names, and the facts' keys for the model and
 # its layers (lectures_lib.facts ids rf.<model>.<layer>.output_size and .receptive_field).
 TABLE = {
-    fusion.late_fusion_toy: ("late_fusion", ["Conv2D(3x3, 3->12)", "Pool2D(4x4)",
+    toy_models.late_fusion: ("late_fusion", ["Conv2D(3x3, 3->12)", "Pool2D(4x4)",
                                              "Conv2D(3x3, 12->24)", "GlobalAvgPool"]),
-    fusion.early_fusion_toy: ("early_fusion", ["Conv2D(3x3, 3*20->12)", "Pool2D(4x4)",
+    toy_models.early_fusion: ("early_fusion", ["Conv2D(3x3, 3*20->12)", "Pool2D(4x4)",
                                                "Conv2D(3x3, 12->24)", "GlobalAvgPool"]),
-    fusion.cnn3d_toy: ("cnn3d", ["Conv3D(3x3x3, 3->12)", "Pool3D(4x4x4)", "Conv3D(3x3x3, 12->24)",
+    toy_models.cnn3d: ("cnn3d", ["Conv3D(3x3x3, 3->12)", "Pool3D(4x4x4)", "Conv3D(3x3x3, 12->24)",
                                  "GlobalAvgPool"]),
 }
 LAYER_KEYS = ("conv1", "pool1", "conv2", "global_pool")
@@ -101,7 +101,7 @@ def test_receptive_field_and_jump_formulas():
 
 
 def test_early_fusion_conv_spans_all_frames():
-    layers = rf.layers_from_module(fusion.early_fusion_toy(num_frames=8), (3, 8, 16, 16))
+    layers = rf.layers_from_module(toy_models.early_fusion(num_frames=8), (3, 8, 16, 16))
     assert layers[0].kernel == (8, 3, 3) and layers[0].name == "Conv2D(3x3, 3*8->12)"
 
 
