@@ -16,12 +16,14 @@ import torch
 
 from . import data, fusion
 from .blocks import use_channels_last
+from .checks import check_positive_int
 from .devices import pick_device
 from .timing import matmul_peak, throughput
 
 
 def generation_speed(batch_size: int, *, batches: int = 8) -> float:
     """Clips/s of the mini-dataset generator (default config, 3 x 16 x 32 x 32), nothing cached."""
+    check_positive_int(batch_size=batch_size, batches=batches)
     dataset = data.MiniVideos("train", batch_size * batches)
     dataset.batch(range(batch_size))                                 # warm-up
     start = time.perf_counter()
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=10)
     args = parser.parse_args(argv)
+    check_positive_int(batch_size=args.batch_size, steps=args.steps)
     device = pick_device()
     torch.manual_seed(0)
     peak = matmul_peak(device=device)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .checks import check_positive_int
+from .checks import check_module, check_positive_int, check_shape, check_tensor
 
 
 def conv_bn_relu(in_channels: int, out_channels: int, *, dims: int,
@@ -35,9 +35,10 @@ def conv_bn_relu(in_channels: int, out_channels: int, *, dims: int,
     Shape:
         ``(N, C_in, *S) -> (N, C_out, *S / stride)`` with ``len(S) == dims``.
     """
-    if dims not in (2, 3):
+    if dims not in (2, 3) or not isinstance(dims, int):
         raise ValueError(f"dims must be 2 or 3, got {dims!r}")
     check_positive_int(in_channels=in_channels, out_channels=out_channels, kernel_size=kernel_size)
+    check_shape("stride", (stride,) * dims if isinstance(stride, int) else stride, rank=dims)
     if kernel_size % 2 == 0:
         raise ValueError("kernel_size must be odd so that padding keeps the size, "
                          f"got {kernel_size}")
@@ -76,6 +77,7 @@ class FoldTimeIntoChannels(nn.Module):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor(x=x)
         if x.ndim != 5:
             raise ValueError(f"expected (B, C, T, H, W), got shape {tuple(x.shape)}")
         B, C, T, H, W = x.shape
@@ -90,9 +92,10 @@ class GlobalMaxPool(nn.Module):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim < 3:
-            raise ValueError(f"expected (N, D, *positions) with at least one position axis, "
-                             f"got shape {tuple(x.shape)}")
+        check_tensor(x=x)
+        if x.ndim < 3 or 0 in x.shape[2:]:
+            raise ValueError(f"expected (N, D, *positions) with at least one position axis, none "
+                             f"empty, got shape {tuple(x.shape)}")
         return x.amax(dim=tuple(range(2, x.ndim)))                    # (N, D, *S) -> (N, D)
 
 
@@ -113,6 +116,7 @@ def use_channels_last(model: nn.Module, enable: bool = True) -> nn.Module:
     default layout. ``python -m lectures_lib.bench`` measures each chapter-2 model in both layouts
     on your machine. Returns ``model``.
     """
+    check_module(model=model)
     for module in model.modules():
         if isinstance(module, (nn.Conv2d, nn.Conv3d)):
             fmt = torch.channels_last if module.weight.ndim == 4 else torch.channels_last_3d

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .calculators import layer_costs
-from .checks import check_positive, check_positive_int, check_shape
+from .checks import check_number, check_positive, check_positive_int, check_shape
 
 # The paper's stages: (convs in the stage, pool kernel after it). Channels are given separately.
 C3D_STAGES = ((1, (1, 2, 2)), (1, (2, 2, 2)), (2, (2, 2, 2)), (2, (2, 2, 2)), (2, (2, 2, 2)))
@@ -62,12 +62,12 @@ def c3d(num_classes: int = 487, *, channels: tuple[int, ...] = C3D_CHANNELS,
         dropout: after fc6 and fc7.
     """
     check_positive_int(num_classes=num_classes)
+    check_shape("channels", channels)
     if len(channels) != 8:
         raise ValueError(f"C3D has 8 convs, so channels needs 8 values, got {len(channels)}")
-    check_shape("channels", channels)
-    if fc:
-        check_shape("fc", fc)
+    check_shape("fc", fc)
     check_shape("input_size", input_size, rank=3)
+    check_number(dropout=dropout)
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
     try:
@@ -132,6 +132,7 @@ def _stack(cfg: list, in_channels: int, conv: dict) -> list[nn.Module]:
 
 def vgg16(num_classes: int = 1000) -> nn.Sequential:
     """VGG-16 (configuration D) for 3 x 224 x 224 images: 13 3x3 convs, 3 fully connected layers."""
+    check_positive_int(num_classes=num_classes)
     cfg = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
     return nn.Sequential(*_stack(cfg, 3, {}), nn.Flatten(), nn.Linear(512 * 7 * 7, 4096), nn.ReLU(),
                          nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, num_classes))
@@ -139,6 +140,7 @@ def vgg16(num_classes: int = 1000) -> nn.Sequential:
 
 def alexnet(num_classes: int = 1000) -> nn.Sequential:
     """The original AlexNet for 3 x 227 x 227 images: 96-256-384-384-256 channels, two groups."""
+    check_positive_int(num_classes=num_classes)
     return nn.Sequential(
         nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(), nn.MaxPool2d(3, 2),
         nn.Conv2d(96, 256, 5, padding=2, groups=2), nn.ReLU(), nn.MaxPool2d(3, 2),
@@ -176,6 +178,9 @@ class Conv2Plus1D(nn.Sequential):
 
     def __init__(self, in_channels: int, out_channels: int, *,
                  mid_channels: int | None = None) -> None:
+        check_positive_int(in_channels=in_channels, out_channels=out_channels)
+        if mid_channels is not None:
+            check_positive_int(mid_channels=mid_channels)
         mid = mid_channels or conv2plus1d_mid_channels(in_channels, out_channels)
         super().__init__(nn.Conv3d(in_channels, mid, (1, 3, 3), padding=(0, 1, 1), bias=False),
                          nn.ReLU(),

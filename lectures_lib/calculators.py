@@ -12,7 +12,14 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from .checks import check_positive, check_positive_int, check_shape
+from .checks import (
+    check_int,
+    check_module,
+    check_positive,
+    check_positive_int,
+    check_shape,
+    model_input,
+)
 from .devices import model_device
 
 _UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
@@ -24,6 +31,9 @@ class ByteSize:
     """A number of bytes that can speak in decimal (GB = 10^9) and binary (GiB = 2^30) units."""
 
     bytes: int
+
+    def __post_init__(self) -> None:
+        check_int(0, bytes=self.bytes)
 
     def to(self, unit: str) -> float:
         """This size in ``unit``, one of B, KB, MB, GB, TB, KiB, MiB, GiB, TiB."""
@@ -73,6 +83,7 @@ def raw_video_size(*, height: int, width: int, fps: float, seconds: float, chann
 
 def count_params(model: nn.Module) -> int:
     """Number of trainable parameters."""
+    check_module(model=model)
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
@@ -83,12 +94,15 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     Counted by ``torch.utils.flop_counter.FlopCounterMode``, which reports FLOPs = 2 x MACs and
     counts convolutions and matrix products only (no pooling, activations or normalisation).
     """
+    check_module(model=model)
     check_shape("input_shape", input_shape)
     was_training = model.training
     model.eval()
-    with FlopCounterMode(display=False) as counter:
-        model(torch.zeros(input_shape, device=model_device(model)))
-    model.train(was_training)
+    try:
+        with FlopCounterMode(display=False) as counter, model_input(input_shape):
+            model(torch.zeros(input_shape, device=model_device(model)))
+    finally:
+        model.train(was_training)
     return counter.get_total_flops() // 2
 
 
@@ -99,10 +113,13 @@ def count_training_macs(model: nn.Module, clip_shape: tuple[int, ...], *,
     Counted by ``FlopCounterMode`` (FLOPs / 2) on the model's device; the input needs no gradient,
     so a first layer's backward computes only its weight gradient.
     """
+    check_module(model=model)
     check_positive_int(batch_size=batch_size)
     check_shape("clip_shape", clip_shape)
+    if not any(p.requires_grad for p in model.parameters()):
+        raise ValueError("the model has no trainable parameters: a training step computes nothing")
     x = torch.zeros(batch_size, *clip_shape, device=model_device(model))
-    with FlopCounterMode(display=False) as counter:
+    with FlopCounterMode(display=False) as counter, model_input(x.shape):
         model(x).sum().backward()
     model.zero_grad(set_to_none=True)
     return counter.get_total_flops() // 2
@@ -130,6 +147,7 @@ def layer_costs(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerCos
     C3D's 80 M parameters cost nothing to analyse. Multiply-adds
     come from ``FlopCounterMode`` (FLOPs / 2); activations are float32 outputs.
     """
+    check_module(model=model)
     check_shape("input_shape", input_shape)
     meta = copy.deepcopy(model).to("meta").eval()
     names = {m: n for n, m in meta.named_modules()}
@@ -141,7 +159,8 @@ def layer_costs(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerCos
     hooks = [m.register_forward_hook(record)
              for m in meta.modules() if not list(m.children()) and not isinstance(m, _FREE)]
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with (torch.no_grad(), FlopCounterMode(display=False) as counter,
+              model_input((1, *input_shape))):
             meta(torch.zeros((1, *input_shape), device="meta"))
     finally:
         for h in hooks:

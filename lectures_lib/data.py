@@ -9,15 +9,23 @@ deterministically from ``(seed, split, index)`` on the fly; nothing is stored on
 
 from __future__ import annotations
 
+import operator
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .checks import check_choice, check_positive, check_positive_int
+from .checks import check_choice, check_int, check_positive, check_positive_int, check_shape
 from .drawing import noise_bank, render
-from .synthetic import MOTION_CLASSES, ORDER_CLASSES, SPLITS, MiniVideoConfig, sample_params
+from .synthetic import (
+    MOTION_CLASSES,
+    ORDER_CLASSES,
+    SPLITS,
+    MiniVideoConfig,
+    check_config,
+    sample_params,
+)
 from .video import frames_to_clip, random_clip, resample_indices, uniform_clips
 from .video_io import read_video
 
@@ -50,10 +58,12 @@ class MiniVideos(Dataset):
                  cache: bool = False) -> None:
         check_choice("split", split, tuple(SPLITS))
         check_positive_int(size=size)
-        if not isinstance(config, MiniVideoConfig):
-            raise TypeError(f"config must be a MiniVideoConfig, got {type(config).__name__}")
+        check_config(config)
         if num_clips is not None:
             check_positive_int(num_clips=num_clips)
+        check_int(0, seed=seed)
+        if clip_len is not None:
+            check_int(clip_len=clip_len)
         if clip_len is not None and not 1 <= clip_len <= config.frames:
             raise ValueError(f"clip_len must be in [1, {config.frames}], got {clip_len}")
         if num_clips is not None and clip_len is None:
@@ -79,6 +89,7 @@ class MiniVideos(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         """Draw a new random clip of every video (training with ``clip_len``)."""
+        check_int(0, epoch=epoch)
         self.epoch = epoch
 
     def _times(self, index: int) -> np.ndarray:
@@ -104,7 +115,10 @@ class MiniVideos(Dataset):
         Returns:
             clips ``(B, C, T, H, W)`` (or ``(B, num_clips, C, T, H, W)``) and labels ``(B,)``.
         """
-        indices = [int(i) for i in indices]
+        try:
+            indices = [operator.index(i) for i in indices]
+        except TypeError:
+            raise TypeError(f"indices must be integers, got {indices!r:.80}") from None
         if not indices or min(indices) < 0 or max(indices) >= self.size:
             raise IndexError(f"indices must be in [0, {self.size}), got {indices[:5]}...")
         B = len(indices)
@@ -145,6 +159,8 @@ def standard_splits(config: MiniVideoConfig = MiniVideoConfig(), *, seed: int = 
         clip_len, num_clips: passed to every split's :class:`MiniVideos`.
         splits: which of the splits to build (drawing a split takes time and memory).
     """
+    if isinstance(splits, str) or not splits:
+        raise ValueError(f"splits must be a non-empty tuple of split names, got {splits!r}")
     for split in splits:
         check_choice("split", split, tuple(STANDARD_SIZES))
     return {split: MiniVideos(split, STANDARD_SIZES[split], config, seed=seed, cache=True,
@@ -172,10 +188,15 @@ class VideoFolder(Dataset):
                  num_clips: int | None = None, seed: int = 0,
                  extensions: tuple[str, ...] = (".avi", ".mp4", ".webm", ".mkv", ".mov")) -> None:
         check_positive_int(clip_len=clip_len, stride=stride)
+        check_int(0, seed=seed)
         if num_clips is not None:
             check_positive_int(num_clips=num_clips)
         if fps is not None:
             check_positive(fps=fps)
+        if size is not None:
+            check_shape("size", size, rank=2)
+        if isinstance(extensions, str) or not extensions:
+            raise ValueError(f"extensions must be a tuple such as ('.avi',), got {extensions!r}")
         root = Path(root)
         if not root.is_dir():
             raise FileNotFoundError(f"no folder of class folders at {root}")
@@ -193,9 +214,12 @@ class VideoFolder(Dataset):
         return len(self.samples)
 
     def set_epoch(self, epoch: int) -> None:
+        check_int(0, epoch=epoch)
         self.epoch = epoch
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        if not 0 <= operator.index(index) < len(self):
+            raise IndexError(f"index must be in [0, {len(self)}), got {index}")
         path, label = self.samples[index]
         frames, src_fps = read_video(path, size=self.size)
         if self.fps is not None:

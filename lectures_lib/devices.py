@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checks import check_int, check_module, check_tensor
+
 Inputs = torch.Tensor | tuple[torch.Tensor, ...]
 """A model's input: one clip batch, or a tuple of tensors (two-stream: RGB and flow)."""
 
@@ -31,14 +33,25 @@ def model_device(model: nn.Module, device: torch.device | str | None = None) -> 
 
     So nothing moves behind your back: build on (or ``.to()``) the device you want, or pass it.
     """
+    check_module(model=model)
     if device is not None:
-        return torch.device(device)
+        return as_device(device)
     param = next(model.parameters(), None)
     return param.device if param is not None else torch.device("cpu")
 
 
+def as_device(device: torch.device | str | int) -> torch.device:
+    """``torch.device(device)``, with a ValueError that names the kinds for an unknown name."""
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be a torch.device or a name such as 'cpu', 'cuda', "
+                         f"'cuda:1' or 'mps', got {device!r}") from None
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, numpy and torch (every device)."""
+    check_int(0, seed=seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -46,6 +59,9 @@ def seed_everything(seed: int) -> None:
 
 def to_device(x: Inputs, device: torch.device) -> Inputs:
     """Move a tensor, or each tensor of a tuple, to ``device``."""
+    device = as_device(device)
     if isinstance(x, (tuple, list)):
+        check_tensor(**{f"x[{i}]": t for i, t in enumerate(x)})
         return tuple(t.to(device, non_blocking=True) for t in x)
+    check_tensor(x=x)
     return x.to(device, non_blocking=True)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .synthetic import NOISE_BANK_SIZE, MiniVideoConfig
+from .checks import check_int
+from .synthetic import NOISE_BANK_SIZE, MiniVideoConfig, check_config
 
 _SPRITE = 64        # sprite resolution; the sprite spans [-_EXTENT, _EXTENT] object radii
 _EXTENT = 1.5
@@ -87,8 +88,29 @@ def _objects(P: dict, t: torch.Tensor, cfg: MiniVideoConfig,
 
 def noise_bank(cfg: MiniVideoConfig, seed: int) -> torch.Tensor:
     """Gaussian noise patterns shared by a dataset: ``(NOISE_BANK_SIZE, 3, frames, H*W)``."""
+    check_config(cfg)
+    check_int(seed=seed)
     gen = torch.Generator().manual_seed(seed)
     return torch.randn(NOISE_BANK_SIZE, 3, cfg.frames, cfg.height * cfg.width, generator=gen)
+
+
+def _checked_params(params: object, cfg: object) -> dict[str, torch.Tensor]:
+    check_config(cfg)
+    if not isinstance(params, dict) or "shake" not in params:
+        raise ValueError("params must be the dict of batched parameters from sample_params")
+    return {k: torch.as_tensor(v) for k, v in params.items()}
+
+
+def _check_times_and_bank(t: torch.Tensor, videos: int, cfg: MiniVideoConfig,
+                          bank: object) -> None:
+    if (t.ndim != 2 or t.is_floating_point() or len(t) != videos or 0 in t.shape
+            or not 0 <= t.min() <= t.max() < cfg.frames):
+        raise ValueError(f"times must be (B, Tc) integer frame indices in [0, {cfg.frames}) for "
+                         f"the B = {videos} videos of params, got {t.dtype} {tuple(t.shape)}")
+    pixels = cfg.height * cfg.width
+    if not isinstance(bank, torch.Tensor) or bank.shape[1:] != (3, cfg.frames, pixels):
+        raise ValueError(f"bank must be (N, 3, {cfg.frames}, {pixels}) noise (noise_bank), got "
+                         f"{tuple(getattr(bank, 'shape', ()))}")
 
 
 def render(params: dict, times: np.ndarray, cfg: MiniVideoConfig,
@@ -104,8 +126,9 @@ def render(params: dict, times: np.ndarray, cfg: MiniVideoConfig,
     Returns:
         ``(B, 3, Tc, H, W)`` float32 clips in [0, 1], quantised to 8-bit levels.
     """
-    P = {k: torch.as_tensor(v) for k, v in params.items()}
+    P = _checked_params(params, cfg)
     t = torch.as_tensor(times)                                        # (B, Tc)
+    _check_times_and_bank(t, len(P["shake"]), cfg, bank)
     B, Tc = t.shape
     H, W = cfg.height, cfg.width
     shake = P["shake"].gather(1, t[..., None].expand(B, Tc, 2))       # (B, Tc, 2)

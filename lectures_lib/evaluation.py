@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from .checks import check_positive_int
+from .checks import check_labels, check_positive_int, model_input
 from .devices import Inputs, model_device, to_device
 
 
@@ -26,6 +26,10 @@ class BatchDataset(Protocol):
 
 def batches(dataset: Dataset, batch_size: int, *, shuffle: bool = False, seed: int = 0):
     """Yield ``(inputs, labels)`` batches, through ``dataset.batch`` when it has one."""
+    check_positive_int(batch_size=batch_size)
+    if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        raise TypeError(f"dataset must be a Dataset of (input, label) items, "
+                        f"got {type(dataset).__name__}")
     if len(dataset) == 0:
         raise ValueError("the dataset is empty")
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)) if shuffle \
@@ -50,12 +54,16 @@ def clip_probabilities(model: nn.Module, x: Inputs) -> torch.Tensor:
         ``(B, K)`` probabilities: the softmax, averaged over a video's ``N`` clips.
     """
     parts = tuple(x) if isinstance(x, (tuple, list)) else (x,)
-    if not all(isinstance(t, torch.Tensor) and t.ndim in (5, 6) for t in parts):
-        raise ValueError("expected clips (B, C, T, H, W) or (B, N, C, T, H, W), got shapes "
+    tensors = parts and all(isinstance(t, torch.Tensor) and t.ndim in (5, 6) for t in parts)
+    lead = {tuple(t.shape[:t.ndim - 4]) for t in parts} if tensors else set()
+    if not tensors or len(lead) != 1 or 0 in next(iter(lead)):
+        raise ValueError("expected clips (B, C, T, H, W) or (B, N, C, T, H, W), every tensor with "
+                         "the same B (and N), none empty, got shapes "
                          f"{[tuple(getattr(t, 'shape', ())) for t in parts]}")
     B, N = parts[0].shape[0], parts[0].shape[1] if parts[0].ndim == 6 else 1
     flat = tuple(t.flatten(0, 1) if t.ndim == 6 else t for t in parts)  # (B, N, ...) -> (B*N, ...)
-    logits = model(flat if isinstance(x, (tuple, list)) else flat[0])
+    with model_input(tuple(flat[0].shape)):
+        logits = model(flat if isinstance(x, (tuple, list)) else flat[0])
     if logits.ndim != 2 or logits.shape[0] != B * N:
         raise ValueError(f"expected the model to return ({B * N}, K) logits, "
                          f"got {tuple(logits.shape)}")
@@ -90,6 +98,7 @@ def evaluate(model: nn.Module, dataset: Dataset, *, batch_size: int = 128,
     """Accuracy and confusion matrix of ``model`` on ``dataset`` (one clip or averaged clips)."""
     probs, labels = predict(model, dataset, batch_size=batch_size, device=device)
     K = probs.shape[1]
+    check_labels(labels, size=len(probs), classes=K)
     confusion = torch.zeros(K, K, dtype=torch.long)
     confusion.index_put_((labels, probs.argmax(1)), torch.ones_like(labels), accumulate=True)
     loss = nn.functional.nll_loss(probs.clamp_min(1e-12).log(), labels).item()

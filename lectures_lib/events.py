@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .checks import check_int
 from .data import MiniVideos
 
 
@@ -47,6 +48,7 @@ class EventInTime(Dataset):
                                   or not 0 <= start <= frames - T):
             raise ValueError(f"start must be 'random' or an integer in [0, {frames - T}], "
                              f"got {start!r}")
+        check_int(0, seed=seed)
         self.videos, self.frames, self.start, self.seed, self.epoch = videos, frames, start, seed, 0
         self.classes = videos.classes
 
@@ -55,6 +57,7 @@ class EventInTime(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         """Draw new random starts (``start="random"``)."""
+        check_int(0, epoch=epoch)
         self.epoch = epoch
 
     def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:

@@ -31,7 +31,7 @@ from .blocks import (
     max_pool_classifier,
     use_channels_last,
 )
-from .checks import check_choice, check_positive_int, check_shape
+from .checks import check_choice, check_int, check_labels, check_positive_int, check_shape
 from .video import check_clips, fold_time, unfold_time
 
 
@@ -78,6 +78,7 @@ class SingleFrameCNN(nn.Module):
         """
         logits = self.frame_logits(x)                               # (B, T, K)
         B, T, K = logits.shape
+        check_labels(y, size=B, classes=K)
         loss = nn.functional.cross_entropy(logits.reshape(B * T, K),  # (B*T, K)
                                            y.repeat_interleave(T))
         return loss, logits.softmax(dim=-1).mean(dim=1).clamp_min(1e-12).log()
@@ -214,6 +215,7 @@ def chapter2_models(num_classes: int = 8, num_frames: int = 16, *,
         seed: the seed every builder starts from.
     """
     check_positive_int(num_classes=num_classes, num_frames=num_frames)
+    check_int(0, seed=seed)
     specs = {"single frame": (lambda: SingleFrameCNN(num_classes), True),
              "late fusion (avg)": (lambda: LateFusion(num_classes, num_frames), True),
              "late fusion (flatten)": (lambda: LateFusion(num_classes, num_frames, head="flatten"),

@@ -14,6 +14,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from .calculators import raw_video_size
+from .checks import check_mapping, check_number, check_positive, check_positive_int, check_shape
+from .receptive_field import Row
 
 BOOK_STYLE = {"figure.dpi": 100, "font.size": 12, "axes.titlesize": 12, "axes.labelsize": 12,
               "xtick.labelsize": 11, "ytick.labelsize": 11, "legend.fontsize": 11}
@@ -37,6 +39,15 @@ def plot_sampling(num_frames: int, rows: Mapping[str, np.ndarray], *, fps: float
         fps: the video's frame rate, for the seconds axis on top.
         width: figure width in inches.
     """
+    check_positive_int(num_frames=num_frames)
+    check_positive(fps=fps, width=width)
+    check_mapping(rows=rows)
+    for name, idx in rows.items():
+        idx = np.asarray(idx)
+        if (idx.ndim not in (1, 2) or not idx.size or not np.issubdtype(idx.dtype, np.integer)
+                or idx.min() < 0 or idx.max() >= num_frames):
+            raise ValueError(f"rows[{name!r}] must be (N,) or (num_clips, clip_len) frame indices "
+                             f"in [0, {num_frames}), got {idx.dtype} {idx.shape}")
     fig, ax = plt.subplots(figsize=(width, 0.55 * len(rows) + 1.2))
     colours = plt.get_cmap("tab10").colors
     for y, idx in enumerate(rows.values()):
@@ -67,6 +78,12 @@ def plot_raw_sizes(resolutions: Mapping[str, tuple[int, int]], *, fps: Sequence[
         seconds: duration of the video.
         width: figure width in inches.
     """
+    check_mapping(resolutions=resolutions)
+    for name, size in resolutions.items():
+        check_shape(f"resolutions[{name!r}]", size, rank=2)
+    if np.ndim(fps) != 1 or not len(fps):
+        raise ValueError(f"fps must be a non-empty sequence of frame rates, got {fps!r}")
+    check_positive(width=width, **{f"fps[{i}]": rate for i, rate in enumerate(fps)})
     fig, ax = plt.subplots(figsize=(width, 3.6))
     names = list(resolutions)
     bar = 0.8 / len(fps)
@@ -89,6 +106,10 @@ def plot_raw_sizes(resolutions: Mapping[str, tuple[int, int]], *, fps: Sequence[
 def plot_histories(histories: Mapping[str, object], *, key: str = "val_acc",
                    chance: float | None = None, width: float = 7.5) -> Figure:
     """Learning curves: ``key`` (e.g. validation accuracy) per epoch, one line per model."""
+    check_mapping(histories=histories)
+    check_positive(width=width)
+    if chance is not None:
+        check_number(chance=chance)
     fig, ax = plt.subplots(figsize=(width, 3.2))
     for name, history in histories.items():
         values = history[key]
@@ -105,10 +126,18 @@ def plot_histories(histories: Mapping[str, object], *, key: str = "val_acc",
 
 
 def plot_confusion(confusion, classes: Sequence[str], *, title: str = "", ax=None) -> Figure:
-    """A confusion matrix with counts: rows are true classes, columns predictions."""
+    """A confusion matrix with counts: rows are true classes, columns predictions.
+
+    Drawn into ``ax`` when given (the caller then owns the figure's layout), else a new figure.
+    """
     confusion = np.asarray(confusion)
-    fig = ax.figure if ax is not None else plt.figure(figsize=(5, 4.6))
-    ax = ax if ax is not None else fig.add_subplot()
+    if (confusion.shape != (len(classes), len(classes)) or not len(classes)
+            or not np.issubdtype(confusion.dtype, np.number) or (confusion < 0).any()):
+        raise ValueError(f"expected a K x K matrix of counts >= 0 for the K = {len(classes)} "
+                         f"classes, got {confusion.dtype} {confusion.shape}")
+    own = ax is None
+    fig = plt.figure(figsize=(5, 4.6)) if own else ax.figure
+    ax = fig.add_subplot() if own else ax
     ax.imshow(confusion, cmap="Blues")
     for (i, j), n in np.ndenumerate(confusion):
         if n:
@@ -119,7 +148,8 @@ def plot_confusion(confusion, classes: Sequence[str], *, title: str = "", ax=Non
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
-    fig.tight_layout()
+    if own:
+        fig.tight_layout()
     return fig
 
 
@@ -130,6 +160,11 @@ def plot_rf_growth(tables: Mapping[str, Sequence], *, width: float = 7.5) -> Fig
         tables: model name -> rows from :func:`lectures_lib.receptive_field.receptive_fields`.
         width: figure width in inches.
     """
+    check_mapping(tables=tables)
+    check_positive(width=width)
+    if not all(rows and all(isinstance(r, Row) for r in rows) for rows in tables.values()):
+        raise ValueError("tables must map each model name to a non-empty list of receptive-field "
+                         "Rows (from receptive_fields)")
     fig, axes = plt.subplots(1, 2, figsize=(width, 3.3), sharex=True)
     styles = [("-", 9), ("--", 6), (":", 4)]                       # coinciding lines stay visible
     for k, (name, rows) in enumerate(tables.items()):

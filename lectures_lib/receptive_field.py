@@ -21,14 +21,14 @@ import torch
 from torch import nn
 
 from .blocks import FoldTimeIntoChannels, GlobalMaxPool
+from .checks import check_module, check_shape, model_input
 
 Triple = tuple[int, int, int]
 _AXES = "THW"
 
 
 def _triple(value: int | tuple, fill: int = 1, dims: int = 3) -> Triple:
-    """A module's setting over (T, H, W); 2-D settings act per frame: (h, w) becomes
-    (fill, h, w)."""
+    """A module's setting over (T, H, W); a 2-D setting acts per frame: (h, w) -> (fill, h, w)."""
     value = (value,) * dims if isinstance(value, int) else tuple(value)
     return (fill, *value) if len(value) == 2 else value
 
@@ -52,7 +52,8 @@ class Layer:
         for field in ("kernel", "stride", "dilation", "padding"):
             value = getattr(self, field)
             low = 0 if field == "padding" else 1
-            if len(value) != 3 or any(int(v) != v or v < low for v in value):
+            if not isinstance(value, (tuple, list)) or len(value) != 3 or any(
+                    not hasattr(v, "__index__") or v < low for v in value):  # ints only
                 raise ValueError(f"layer {self.name!r}: {field} must be three integers >= {low} "
                                  f"(T, H, W), got {value}")
 
@@ -74,6 +75,9 @@ class Row:
 
 def receptive_fields(layers: list[Layer], input_size: tuple[int, int, int, int]) -> list[Row]:
     """Output size, receptive field and jump after every layer, for an input ``(C, T, H, W)``."""
+    check_shape("input_size", input_size, rank=4)
+    if not all(isinstance(layer, Layer) for layer in layers):
+        raise TypeError(f"layers must be Layer objects, got {layers!r:.80}")
     channels, *size = input_size
     rf, jump, rows = [1, 1, 1], [1, 1, 1], []
     for layer in layers:
@@ -104,7 +108,8 @@ def unit_receptive_field(layers: list[Layer], input_size: tuple[int, int, int, i
     """
     rows = receptive_fields(layers, input_size)
     sizes = [tuple(input_size[1:])] + [r.size for r in rows]
-    if not all(0 <= u < n for u, n in zip(unit, sizes[-1])):
+    if (not isinstance(unit, (tuple, list)) or len(unit) != 3
+            or not all(hasattr(u, "__index__") and 0 <= u < n for u, n in zip(unit, sizes[-1]))):
         raise ValueError(f"unit {unit} is outside the output size {sizes[-1]}")
     seen = [{u} for u in unit]
     for layer, size_in in zip(reversed(layers), reversed(sizes[:-1])):
@@ -172,15 +177,14 @@ def layers_from_module(model: nn.Module, input_size: tuple[int, int, int, int]) 
     :class:`~lectures_lib.blocks.FoldTimeIntoChannels` layer (early fusion) makes the next 2-D
     conv span all frames: its time kernel is ``T``.
     """
+    check_module(model=model)
     order: list[tuple[nn.Module, tuple]] = []
-    hooks = [m.register_forward_hook(lambda mod, inp, out: order.append((mod, tuple(inp[0].shape))))
-             for m in model.modules() if not list(m.children())]
-    try:
-        with torch.no_grad():
-            copy.deepcopy(model).to("meta")(torch.zeros((1, *input_size), device="meta"))
-    finally:
-        for h in hooks:
-            h.remove()
+    meta = copy.deepcopy(model).to("meta")                    # hooks on a copy: model is untouched
+    for m in meta.modules():
+        if not list(m.children()):
+            m.register_forward_hook(lambda mod, inp, out: order.append((mod, tuple(inp[0].shape))))
+    with torch.no_grad(), model_input((1, *input_size)):
+        meta(torch.zeros((1, *input_size), device="meta"))
     layers, fold = [], None
     for module, in_shape in order:
         if isinstance(module, FoldTimeIntoChannels):
@@ -236,11 +240,15 @@ def empirical_receptive_field(model: nn.Module, input_size: tuple[int, int, int,
     Pools written as modules are replaced by average pools of the same geometry (a max pool's
     gradient reaches one input only); a max taken inside ``forward`` cannot be replaced.
     """
+    check_module(model=model)
     net = _geometry_only(model)
-    x = torch.ones((1, *input_size), requires_grad=True)
-    y = net(x)
+    with model_input((1, *input_size)):
+        y = net(x := torch.ones((1, *input_size), requires_grad=True))
     size = y.shape[2:] if y.ndim == 5 else ((1, *y.shape[2:]) if y.ndim == 4 else (1, 1, 1))
     unit = unit or tuple(n // 2 for n in size)
+    if (not isinstance(unit, (tuple, list)) or len(unit) != 3
+            or not all(hasattr(u, "__index__") and 0 <= u < n for u, n in zip(unit, size))):
+        raise ValueError(f"unit {unit} is outside the output size {tuple(size)}")
     index = (0, 0, *unit) if y.ndim == 5 else ((0, 0, *unit[1:]) if y.ndim == 4 else (0, 0))
     y[index].backward()
     seen = x.grad[0].abs().sum(0).nonzero()  # (n, 3) indices over (T, H, W)

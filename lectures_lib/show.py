@@ -13,17 +13,20 @@ from html import escape
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
 from IPython.display import HTML
 from matplotlib import animation
 from matplotlib.figure import Figure
 
-from .video import batch_to_frames
+from .checks import check_labels, check_positive, check_positive_int
+from .video import batch_to_frames, check_layout
 
 
 def _as_frames(frames: np.ndarray) -> np.ndarray:
     frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] not in (1, 3):
-        raise ValueError(f"expected frames (T, H, W, C) with C in (1, 3), got {frames.shape}")
+    if frames.ndim != 4 or frames.shape[-1] not in (1, 3) or 0 in frames.shape:
+        raise ValueError(f"expected frames (T, H, W, C) with C in (1, 3), no empty axis, "
+                         f"got {frames.shape}")
     return frames[..., 0] if frames.shape[-1] == 1 else frames
 
 
@@ -38,8 +41,10 @@ def show_frames(frames: np.ndarray, *, indices: Sequence[int] | None = None, nco
         titles: one title per shown frame.
         width: figure width in inches.
     """
+    check_positive(width=width)
     frames = _as_frames(frames)
     indices = list(range(len(frames))) if indices is None else list(indices)
+    check_positive_int(ncols=ncols, **{"len(indices)": len(indices)})
     titles = [f"t={i}" for i in indices] if titles is None else list(titles)
     if len(titles) != len(indices):
         raise ValueError(f"got {len(titles)} titles for {len(indices)} frames")
@@ -90,6 +95,8 @@ def animate_frames(frames: np.ndarray, *, fps: float, alt: str, title: str = "",
         width: width in inches.
         dpi: pixels per inch of the embedded frames.
     """
+    check_positive(fps=fps, width=width)
+    check_positive_int(dpi=dpi)
     frames = _as_frames(frames)
     h, w = frames.shape[1:3]
     fig, ax = plt.subplots(figsize=(width, width * h / w + 0.4), dpi=dpi)
@@ -105,8 +112,7 @@ def animate_frames(frames: np.ndarray, *, fps: float, alt: str, title: str = "",
 
 
 def _tile(clips: np.ndarray, ncols: int, pad: int = 2) -> np.ndarray:
-    """``(N, T, H, W, C)`` -> ``(T, rows*(H+pad), ncols*(W+pad), C)``: clips side by side,
-    white gaps."""
+    """``(N, T, H, W, C) -> (T, rows*(H+pad), ncols*(W+pad), C)``: a grid of clips, white gaps."""
     N, T, H, W, C = clips.shape
     rows = -(-N // ncols)
     out = np.full((T, rows * (H + pad), ncols * (W + pad), C), 255, np.uint8)
@@ -127,8 +133,11 @@ def show_clips(clips, labels: Sequence[int], classes: Sequence[str], *, frames: 
         frames: how many evenly spaced frames of each clip to show.
         width: figure width in inches.
     """
+    check_positive_int(frames=frames)
+    check_positive(width=width)
     video = batch_to_frames(clips)  # (N, C, T, H, W) -> (N, T, H, W, C)
     N, T = video.shape[:2]
+    check_labels(torch.as_tensor(labels), size=N, classes=len(classes))
     shown = np.linspace(0, T - 1, frames).round().astype(int)
     fig, axes = plt.subplots(N, frames, squeeze=False, figsize=(width, width / frames * N * 1.02))
     for i in range(N):
@@ -156,10 +165,13 @@ def animate_clips(clips, labels: Sequence[int], classes: Sequence[str], *, alt: 
         ncols: clips per row.
         width: width in inches.
     """
+    check_positive(fps=fps, width=width)
+    check_positive_int(ncols=ncols)
     video = batch_to_frames(clips)                                   # (N, T, H, W, C)
     N, T = video.shape[:2]
     if len(labels) != N:
         raise ValueError(f"got {len(labels)} labels for {N} clips")
+    check_labels(torch.as_tensor(labels), size=N, classes=len(classes))
     nrows = -(-N // ncols)
     fig, axes = plt.subplots(nrows, ncols, squeeze=False, dpi=80,
                              figsize=(width, width / ncols * nrows * 1.25 + 0.4))
@@ -191,10 +203,18 @@ def show_receptive_field(frames: np.ndarray, field: tuple, *, title: str = "", e
         width: figure width in inches (when ``ax_row`` is None).
         ax_row: draw into these axes (one per shown frame) instead of a new figure.
     """
+    check_layout(frames, "(T, H, W, C)", channels=3, dtype="uint8")
+    check_positive_int(every=every)
+    check_positive(width=width)
     (t0, t1), (h0, h1), (w0, w1) = field
+    if not all(0 <= lo <= hi < n for (lo, hi), n in zip(field, frames.shape)):
+        raise ValueError(f"field {field} is not inside the clip's (T, H, W) {frames.shape[:3]}")
     shown = list(range(0, len(frames), every))
     if ax_row is None:
-        fig, ax_row = plt.subplots(1, len(shown), figsize=(width, width / len(shown) + 0.4))
+        fig, (ax_row,) = plt.subplots(1, len(shown), squeeze=False,
+                                      figsize=(width, width / len(shown) + 0.4))
+    if len(ax_row) != len(shown):
+        raise ValueError(f"ax_row has {len(ax_row)} axes for the {len(shown)} frames shown")
     fig = ax_row[0].figure
     for ax, t in zip(ax_row, shown):
         inside = t0 <= t <= t1
@@ -215,8 +235,11 @@ def filter_frames(weight, *, scale: int = 8, ncols: int = 8) -> np.ndarray:
     Each filter is normalised on its own to [0, 255] and enlarged ``scale`` times, so that its
     ``t`` frames can be shown as a strip or played as a tiny video.
     """
+    check_positive_int(scale=scale, ncols=ncols)
+    if not isinstance(weight, (np.ndarray, torch.Tensor)):
+        raise TypeError(f"expected weights (C_out, 3, t, h, w), got {type(weight).__name__}")
     w = np.asarray(weight.detach().cpu() if hasattr(weight, "detach") else weight, dtype=np.float32)
-    if w.ndim != 5 or w.shape[1] != 3:
+    if w.ndim != 5 or w.shape[1] != 3 or 0 in w.shape:
         raise ValueError(f"expected weights (C_out, 3, t, h, w), got {w.shape}")
     lo = w.min(axis=(1, 2, 3, 4), keepdims=True)
     hi = w.max(axis=(1, 2, 3, 4), keepdims=True)

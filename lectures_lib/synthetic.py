@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import check_int, check_number, check_positive_int
+
 MOTION_CLASSES = ("right", "left", "down", "up", "grow", "shrink", "clockwise", "counterclockwise")
 ORDER_CLASSES = ("square first", "disk first")
 SPLITS = {"train": 0, "val": 1, "test": 2}
@@ -55,6 +57,12 @@ class MiniVideoConfig:
     occlusion: float = 0.25
 
     def __post_init__(self) -> None:
+        check_positive_int(frames=self.frames, height=self.height, width=self.width)
+        check_number(appearance_bias=self.appearance_bias, jitter=self.jitter, noise=self.noise,
+                     occlusion=self.occlusion)
+        if not isinstance(self.speed, (tuple, list)) or len(self.speed) != 2:
+            raise ValueError(f"speed must be a range (low, high), got {self.speed!r}")
+        check_number(**{f"speed[{i}]": v for i, v in enumerate(self.speed)})
         if self.task not in ("motion", "order"):
             raise ValueError(f"task must be 'motion' or 'order', got {self.task!r}")
         if not 0.0 <= self.appearance_bias <= 1.0:
@@ -74,6 +82,12 @@ class MiniVideoConfig:
     @property
     def classes(self) -> tuple[str, ...]:
         return MOTION_CLASSES if self.task == "motion" else ORDER_CLASSES
+
+
+def check_config(config: object) -> None:
+    """Raise unless ``config`` is a :class:`MiniVideoConfig`."""
+    if not isinstance(config, MiniVideoConfig):
+        raise TypeError(f"config must be a MiniVideoConfig, got {type(config).__name__}")
 
 
 def _uniform_in(rng: np.random.Generator, centre_span: float, side: float,
@@ -138,6 +152,8 @@ def _order_params(rng: np.random.Generator, cfg: MiniVideoConfig, label: int) ->
 def sample_params(cfg: MiniVideoConfig, seed: int, split: str, index: int) -> dict:
     """Every random choice of one video, drawn from its own generator seeded by
     (seed, split, index)."""
+    check_config(cfg)
+    check_int(0, seed=seed, index=index)
     if split not in SPLITS:
         raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}")
     rng = np.random.default_rng([seed, SPLITS[split], index])

@@ -20,8 +20,15 @@ import torch
 from torch import nn
 
 from .calculators import count_training_macs
-from .checks import check_positive, check_positive_int
-from .devices import model_device
+from .checks import (
+    check_int,
+    check_module,
+    check_positive,
+    check_positive_int,
+    check_shape,
+    model_input,
+)
+from .devices import as_device, model_device
 
 
 def _sync(device: torch.device) -> None:
@@ -36,8 +43,12 @@ def median_seconds(run: Callable[[], object], *, repeats: int = 7, warmup: int =
     Each timing loops ``run`` as many times as needed to last ``min_seconds`` (decided once, after
     warm-up) and divides, so short calls rise above the clock's and the scheduler's noise.
     """
+    if not callable(run):
+        raise TypeError(f"run must be a function of no arguments, got {type(run).__name__}")
     check_positive_int(repeats=repeats)
+    check_int(0, warmup=warmup)
     check_positive(min_seconds=min_seconds)
+    device = as_device(device)
     for _ in range(warmup):
         run()
     _sync(device)
@@ -60,10 +71,12 @@ def time_forward(module: nn.Module, shape: tuple[int, ...], *, repeats: int = 7,
                  device: torch.device | str | None = None) -> float:
     """Median seconds of one forward pass (no gradients) of ``module`` on a random ``shape``
     input."""
+    check_shape("shape", shape)
     device = model_device(module, device)
     module = module.to(device).eval()
     x = torch.randn(shape, device=device)
-    return median_seconds(lambda: module(x), repeats=repeats, device=device)
+    with model_input(shape):
+        return median_seconds(lambda: module(x), repeats=repeats, device=device)
 
 
 @torch.no_grad()
@@ -72,7 +85,11 @@ def time_layers(model: nn.Module, shape: tuple[int, ...], *, repeats: int = 5) -
 
     Forward hooks stamp the clock before and after each child; two untimed passes warm up first.
     """
+    check_module(model=model)
     check_positive_int(repeats=repeats)
+    check_shape("shape", shape)
+    if not list(model.named_children()):
+        raise ValueError(f"model has no named children to time: {type(model).__name__}")
     runs: list[dict[str, float]] = []
     starts: dict[str, float] = {}
     hooks = []
@@ -85,7 +102,8 @@ def time_layers(model: nn.Module, shape: tuple[int, ...], *, repeats: int = 5) -
     try:
         for _ in range(repeats + 2):
             runs.append({})
-            model(x)
+            with model_input(shape):
+                model(x)
     finally:
         for h in hooks:
             h.remove()
@@ -101,6 +119,7 @@ def throughput(model: nn.Module, clip_shape: tuple[int, ...], *, batch_size: int
     and backward) are counted by :func:`lectures_lib.calculators.count_training_macs`.
     """
     check_positive_int(batch_size=batch_size, steps=steps)
+    check_shape("clip_shape", clip_shape)
     device = model_device(model, device)
     model.to(device).train()
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
@@ -120,6 +139,6 @@ def throughput(model: nn.Module, clip_shape: tuple[int, ...], *, batch_size: int
 def matmul_peak(*, n: int = 2048, device: torch.device | str = "cpu") -> float:
     """Multiply-adds per second of a large ``torch.mm`` on ``device`` (median of timed runs)."""
     check_positive_int(n=n)
-    device = torch.device(device)
+    device = as_device(device)
     a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
     return n ** 3 / median_seconds(lambda: a @ b, repeats=5, device=device)

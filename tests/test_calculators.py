@@ -1,8 +1,9 @@
 """Unit tests for lectures_lib.calculators; raw video sizes against the lecture's (facts raw.*)."""
 
 import pytest
+from torch import nn
 
-from lectures_lib import facts
+from lectures_lib import calculators, facts
 from lectures_lib.calculators import ByteSize, raw_video_size
 
 
@@ -82,3 +83,33 @@ def test_layer_costs_on_meta_equal_a_real_run():
     assert sum(c.macs for c in costs) == count_macs(net, (1, 3, 4, 8, 8))
     assert costs[0].params == 4 * 3 * 27 + 4 and costs[1].activation_bytes == 4 * 4 * 2 * 4 * 4
     assert next(net.parameters()).device.type == "cpu"         # the model itself is untouched
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: ByteSize(-5), ValueError, "bytes must be an integer >= 0, got -5"),
+    (lambda: ByteSize(1.5), TypeError, "bytes must be an integer, got 1.5"),
+    (lambda: raw_video_size(height=480, width=640, fps=float("inf"), seconds=1), ValueError,
+     "fps must be a positive number, got inf"),
+    (lambda: calculators.count_params("model"), TypeError,
+     "model must be a torch.nn.Module, got str"),
+    (lambda: calculators.count_macs(nn.Conv2d(3, 4, 3), (1, 1, 8, 8)), ValueError,
+     r"cannot take an input of shape \(1, 1, 8, 8\): .*to have 3 channels"),
+    (lambda: calculators.count_macs(nn.Conv2d(3, 4, 3), (1, 3, 2, 2)), ValueError,
+     r"cannot take an input of shape \(1, 3, 2, 2\): .*Kernel size"),
+    (lambda: calculators.count_training_macs(nn.ReLU(), (3, 4, 4)), ValueError,
+     "the model has no trainable parameters"),
+    (lambda: calculators.layer_costs(nn.Conv3d(3, 4, 3), (1, 3, 4, 8, 8)), ValueError,
+     r"cannot take an input of shape \(1, 1, 3, 4, 8, 8\)"),
+    (lambda: calculators.layer_costs("conv", (3, 4, 8, 8)), TypeError,
+     "model must be a torch.nn.Module, got str"),
+])
+def test_wrong_calls_name_what_was_expected(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_count_macs_restores_training_mode_after_a_wrong_input():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3)).train()
+    with pytest.raises(ValueError, match="cannot take an input"):
+        calculators.count_macs(model, (1, 2, 8, 8))
+    assert model.training

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from lectures_lib import data, synthetic, video, video_io
+from lectures_lib import data, drawing, events, synthetic, video, video_io
 
 
 def test_videos_are_deterministic_per_seed_split_and_index():
@@ -243,3 +243,63 @@ def test_event_in_time_errors(kwargs, match):
         events.EventInTime(videos, **kwargs)
     with pytest.raises(TypeError, match="whole videos"):
         events.EventInTime(data.MiniVideos("test", 2, data.MiniVideoConfig(), clip_len=4), 20)
+
+
+CFG = data.MiniVideoConfig(frames=8, height=16, width=16)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: data.MiniVideoConfig(frames=16.5), ValueError,
+     "frames must be a positive integer, got 16.5"),
+    (lambda: data.MiniVideoConfig(speed=0.5), ValueError,
+     r"speed must be a range \(low, high\), got 0.5"),
+    (lambda: data.MiniVideoConfig(speed=(0.5, 1.0, 2.0)), ValueError,
+     r"speed must be a range \(low, high\)"),
+    (lambda: data.MiniVideoConfig(jitter=float("nan")), ValueError,
+     "jitter must be a finite number, got nan"),
+    (lambda: data.MiniVideoConfig(appearance_bias="high"), ValueError,
+     "appearance_bias must be a finite number, got 'high'"),
+    (lambda: data.MiniVideos("train", 4, CFG, clip_len=4.5), TypeError,
+     "clip_len must be an integer, got 4.5"),
+    (lambda: data.MiniVideos("train", 4, CFG, seed=-1), ValueError,
+     "seed must be an integer >= 0, got -1"),
+    (lambda: data.MiniVideos("train", 4, CFG).batch([1.5]), TypeError,
+     r"indices must be integers, got \[1.5\]"),
+    (lambda: data.MiniVideos("train", 4, CFG).set_epoch("next"), TypeError,
+     "epoch must be an integer, got 'next'"),
+    (lambda: data.standard_splits(splits="train"), ValueError,
+     "splits must be a non-empty tuple of split names, got 'train'"),
+    (lambda: synthetic.sample_params({}, 0, "train", 0), TypeError,
+     "config must be a MiniVideoConfig, got dict"),
+    (lambda: synthetic.sample_params(CFG, 0, "train", -1), ValueError,
+     "index must be an integer >= 0, got -1"),
+    (lambda: drawing.noise_bank("config", 0), TypeError, "config must be a MiniVideoConfig"),
+    (lambda: drawing.render(synthetic.sample_params(CFG, 0, "train", 0), np.array([[0, 8]]), CFG,
+                            drawing.noise_bank(CFG, 0)), ValueError,
+     r"times must be \(B, Tc\) integer frame indices in \[0, 8\) for the B = 1 videos"),
+    (lambda: drawing.render(synthetic.sample_params(CFG, 0, "train", 0), np.array([[0.5]]), CFG,
+                            drawing.noise_bank(CFG, 0)), ValueError, "got torch.float64"),
+    (lambda: drawing.render(synthetic.sample_params(CFG, 0, "train", 0), np.zeros((1, 2), int),
+                            CFG, torch.zeros(3)), ValueError, r"bank must be \(N, 3, 8, 256\)"),
+    (lambda: events.EventInTime(data.MiniVideos("test", 2, CFG), 12, seed="a"), TypeError,
+     "seed must be an integer, got 'a'"),
+])
+def test_wrong_calls_name_what_was_expected(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(size=16), ValueError, "size must be 2 positive integers, got 16"),
+    (dict(extensions=".avi"), ValueError, r"extensions must be a tuple such as \('.avi',\)"),
+    (dict(seed=-1), ValueError, "seed must be an integer >= 0, got -1"),
+])
+def test_video_folder_wrong_arguments(video_root, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        data.VideoFolder(video_root, **kwargs)
+
+
+@pytest.mark.parametrize("index", [3, -1])
+def test_video_folder_index_out_of_range(video_root, index):
+    with pytest.raises(IndexError, match=rf"index must be in \[0, 3\), got {index}"):
+        data.VideoFolder(video_root)[index]

@@ -147,3 +147,29 @@ def test_the_lectures_late_fusion_flattens_where_things_are():
         assert not torch.allclose(model(x), model(moved), atol=1e-4)   # position matters to it
     with pytest.raises(ValueError, match=r"built for \(32, 24\) frames, got \(32, 32\)"):
         model(torch.rand(2, 3, T, 32, 32))
+
+
+X = torch.rand(2, 3, T, 16, 16)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: blocks.conv_bn_relu(3, 8, dims=3, stride=(1, 2)), ValueError,
+     r"stride must be 3 positive integers, got \(1, 2\)"),
+    (lambda: blocks.conv_bn_relu(3, 8, dims=2, stride=0), ValueError,
+     r"stride\[0\] must be a positive integer, got 0"),
+    (lambda: blocks.conv_bn_relu(3, 8, dims=2.0), ValueError, "dims must be 2 or 3, got 2.0"),
+    (lambda: blocks.FoldTimeIntoChannels()([[1.0]]), TypeError, "x must be a torch tensor"),
+    (lambda: blocks.GlobalMaxPool()(torch.zeros(2, 4, 0, 3)), ValueError,
+     r"none empty, got shape \(2, 4, 0, 3\)"),
+    (lambda: blocks.use_channels_last("model"), TypeError, "model must be a torch.nn.Module"),
+    (lambda: fusion.SingleFrameCNN(4, width=4).training_loss(X, torch.tensor([0.0, 1.0])),
+     ValueError, r"expected labels of shape \(2,\): integer class indices, got torch.float32"),
+    (lambda: fusion.SingleFrameCNN(4, width=4).training_loss(X, torch.tensor([0, 1, 2])),
+     ValueError, r"expected labels of shape \(2,\)"),
+    (lambda: fusion.SingleFrameCNN(4, width=4).training_loss(X, torch.tensor([0, 9])),
+     ValueError, r"labels must be class indices in \[0, 4\), got values from 0 to 9"),
+    (lambda: fusion.chapter2_models(seed="a"), TypeError, "seed must be an integer, got 'a'"),
+])
+def test_wrong_calls_name_what_was_expected(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

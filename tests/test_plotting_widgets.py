@@ -160,3 +160,89 @@ def test_c3d_costs_and_explorer():
         c3d.c3d_costs(8, 112, 1.0)
     with pytest.raises(ValueError, match="width must be a positive number"):
         c3d.c3d_costs(16, 112, 0)
+
+
+def clips(n=2):
+    import torch
+    return torch.rand(n, 3, 4, 6, 8, generator=torch.Generator().manual_seed(0))
+
+
+def rows():
+    from lectures_lib.receptive_field import Row
+    return [Row("a", 1, (4, 8, 8), (1, 3, 3), (1, 1, 1))]
+
+
+FIELD = ((0, 1), (0, 2), (0, 3))
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: show.show_frames(frames(), ncols=0), ValueError,
+     "ncols must be a positive integer, got 0"),
+    (lambda: show.show_frames(frames(), indices=[]), ValueError,
+     r"len\(indices\) must be a positive integer, got 0"),
+    (lambda: show.show_frames(frames(t=0)), ValueError, r"no empty axis, got \(0, 6, 8, 3\)"),
+    (lambda: show.show_frames(frames(), width=0), ValueError,
+     "width must be a positive number, got 0"),
+    (lambda: show.animate_frames(frames(), fps=0, alt="a clip"), ValueError,
+     "fps must be a positive number, got 0"),
+    (lambda: show.animate_frames(frames(), fps=5, dpi=0, alt="a clip"), ValueError,
+     "dpi must be a positive integer, got 0"),
+    (lambda: show.show_clips(clips(), [0], ["a", "b"]), ValueError,
+     r"expected labels of shape \(2,\): integer class indices"),
+    (lambda: show.show_clips(clips(), [0, 5], ["a", "b"]), ValueError,
+     r"labels must be class indices in \[0, 2\), got values from 0 to 5"),
+    (lambda: show.show_clips(clips(), [0, 1], ["a", "b"], frames=0), ValueError,
+     "frames must be a positive integer, got 0"),
+    (lambda: show.animate_clips(clips(), [0, -1], ["a", "b"], alt="two clips"), ValueError,
+     r"labels must be class indices in \[0, 2\), got values from -1 to 0"),
+    (lambda: show.animate_clips(clips(), [0, 1], ["a", "b"], ncols=0, alt="two clips"),
+     ValueError, "ncols must be a positive integer, got 0"),
+    (lambda: show.show_receptive_field(frames(), ((0, 1), (0, 9), (0, 1))), ValueError,
+     r"field .* is not inside the clip's \(T, H, W\) \(5, 6, 8\)"),
+    (lambda: show.show_receptive_field(frames(), FIELD, every=0), ValueError,
+     "every must be a positive integer, got 0"),
+    (lambda: show.show_receptive_field(frames().astype(np.float32), FIELD), ValueError,
+     "dtype uint8, got float32"),
+    (lambda: show.show_receptive_field(frames(), FIELD, ax_row=plt.subplots(1, 2)[1]),
+     ValueError, "ax_row has 2 axes for the 3 frames shown"),
+    (lambda: show.filter_frames(np.zeros((2, 3, 3, 2, 2)), scale=0), ValueError,
+     "scale must be a positive integer, got 0"),
+    (lambda: show.filter_frames(np.zeros((0, 3, 3, 2, 2))), ValueError,
+     r"\(C_out, 3, t, h, w\), got \(0, 3, 3, 2, 2\)"),
+    (lambda: show.filter_frames(c3d.Conv2Plus1D(3, 4)), TypeError,
+     r"\(C_out, 3, t, h, w\), got Conv2Plus1D"),
+    (lambda: plotting.plot_sampling(10, {}, fps=5), ValueError,
+     "rows must be a non-empty mapping"),
+    (lambda: plotting.plot_sampling(10, {"all": np.arange(3)}, fps=0), ValueError,
+     "fps must be a positive number, got 0"),
+    (lambda: plotting.plot_sampling(10, {"all": np.arange(30)}, fps=5), ValueError,
+     r"rows\['all'\] must be .* frame indices in \[0, 10\), got int64 \(30,\)"),
+    (lambda: plotting.plot_raw_sizes({}), ValueError, "resolutions must be a non-empty mapping"),
+    (lambda: plotting.plot_raw_sizes({"SD": (480, 640)}, fps=30), ValueError,
+     "fps must be a non-empty sequence of frame rates, got 30"),
+    (lambda: plotting.plot_raw_sizes({"SD": (480,)}), ValueError,
+     r"resolutions\['SD'\] must be 2 positive integers"),
+    (lambda: plotting.plot_histories({}), ValueError, "histories must be a non-empty mapping"),
+    (lambda: plotting.plot_confusion(np.zeros((3, 3), int), ["x", "y"]), ValueError,
+     r"K x K matrix of counts >= 0 for the K = 2 classes, got int64 \(3, 3\)"),
+    (lambda: plotting.plot_confusion(-np.ones((2, 2), int), ["x", "y"]), ValueError,
+     "counts >= 0"),
+    (lambda: plotting.plot_rf_growth({}), ValueError, "tables must be a non-empty mapping"),
+    (lambda: plotting.plot_rf_growth({"toy": [1, 2]}), ValueError,
+     "non-empty list of receptive-field Rows"),
+    (lambda: plotting.plot_rf_growth({"toy": rows()}, width=0), ValueError,
+     "width must be a positive number, got 0"),
+    (lambda: widgets.receptive_field_explorer({}, (3, 5, 6, 8), frames()), ValueError,
+     "models must be a non-empty mapping"),
+    (lambda: widgets.receptive_field_explorer({"m": c3d.Conv2Plus1D(3, 4)}, (3, 5, 8, 8),
+                                              frames()), ValueError,
+     r"frames must match input_size: \(T, H, W\) = \(5, 8, 8\), got \(5, 6, 8\)"),
+])
+def test_wrong_calls_name_what_was_expected(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_a_receptive_field_row_of_one_frame():
+    fig = show.show_receptive_field(frames(t=1), ((0, 0), (0, 1), (0, 1)))
+    assert [ax.get_title() for ax in fig.axes] == ["t=0"]

@@ -59,9 +59,12 @@ def browser():
         browser.close()
 
 
-def open_page(browser, url):
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+
+
+def open_page(browser, url, viewport=DESKTOP):
     """Load a page; return it with the JavaScript errors and the failed local requests."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport=viewport)
     errors, local_failures = [], []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("requestfailed", lambda r: local_failures.append(r.url) if _is_local(r.url) else None)
@@ -87,11 +90,32 @@ def test_page_renders(server, browser, page_path):
     assert not dangling, f"links to missing anchors: {dangling}"
     assert not errors, f"JavaScript errors: {errors}"
     assert not local_failures, f"local requests failed: {local_failures}"
+    alts = page.evaluate("() => [...document.querySelectorAll('main img')].map(i => i.alt || '')")
+    meaningless = [a for a in alts if len(a.split()) < 4 or "_images/" in a or a.endswith(".png")]
+    assert not meaningless, f"images without meaningful alt text: {meaningless}"
     if Path(page_path).name.startswith("ch"):                      # every chapter shows figures
         assert page.locator("main img[src*='.png']").count() >= 2
-        (ROOT / "_build" / "screenshots").mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ROOT / "_build" / "screenshots" / f"{Path(page_path).stem}.png"),
-                        full_page=True)
+    _screenshot(page, page_path, "desktop")
+    page.close()
+
+
+def _screenshot(page, page_path: str, width: str) -> None:
+    folder = ROOT / "_build" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{Path(page_path).stem}-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_fits_a_phone(server, browser, page_path):
+    """At 390 px, figures and animations fit the screen (only text tables may scroll sideways)."""
+    page, errors, _ = open_page(browser, f"{server}/{page_path}", viewport=PHONE)
+    too_wide = page.evaluate("""() => [...document.querySelectorAll(
+            'main img, main .animation, main input.anim-slider, main .anim-buttons')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .map(e => e.id || e.className || e.tagName)""")
+    assert not too_wide, f"wider than a phone: {too_wide}"
+    assert not errors, f"JavaScript errors: {errors}"
+    _screenshot(page, page_path, "phone")
     page.close()
 
 

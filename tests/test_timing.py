@@ -61,3 +61,35 @@ def test_bench_prints_every_model(capsys):
     for name in fusion.chapter2_models():
         assert out.count(name) == 2
     assert "matmul peak" in out and "clips/s" in out
+
+
+def test_median_seconds_takes_a_device_name():
+    assert timing.median_seconds(lambda: None, repeats=1, min_seconds=1e-4, device="cpu") > 0
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: timing.median_seconds("run"), TypeError, "run must be a function of no arguments"),
+    (lambda: timing.median_seconds(lambda: None, warmup=-1), ValueError,
+     "warmup must be an integer >= 0, got -1"),
+    (lambda: timing.time_forward(nn.Conv3d(3, 2, 3), (1, 2, 4, 8, 8), repeats=1), ValueError,
+     r"cannot take an input of shape \(1, 2, 4, 8, 8\): .*to have 3 channels"),
+    (lambda: timing.time_forward(nn.Conv3d(3, 2, 3), 5), ValueError,
+     "shape must be a tuple of positive integers, got 5"),
+    (lambda: timing.time_layers(nn.Conv3d(3, 2, 3), (1, 3, 4, 8, 8)), ValueError,
+     "model has no named children to time: Conv3d"),
+    (lambda: timing.time_layers("model", (1, 3, 4, 8, 8)), TypeError,
+     "model must be a torch.nn.Module, got str"),
+    (lambda: timing.time_layers(nn.Sequential(nn.Conv3d(3, 2, 3)), (1, 2, 4, 8, 8)), ValueError,
+     r"cannot take an input of shape \(1, 2, 4, 8, 8\)"),
+    (lambda: timing.throughput(nn.Conv3d(3, 2, 3), 5), ValueError,
+     "clip_shape must be a tuple of positive integers, got 5"),
+    (lambda: timing.matmul_peak(n=8, device="gpu"), ValueError,
+     "device must be a torch.device or a name"),
+    (lambda: bench.generation_speed(2.5), ValueError,
+     "batch_size must be a positive integer, got 2.5"),
+    (lambda: bench.generation_speed(2, batches=0), ValueError,
+     "batches must be a positive integer, got 0"),
+])
+def test_wrong_calls_name_what_was_expected(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -159,3 +159,35 @@ def test_check_clips_names_layout_frames_and_dtype():
         video.check_clips(torch.zeros(0, 3, 4, 8, 8), channels=3)
     with pytest.raises(TypeError, match="got list"):
         video.check_clips([[0.0]], channels=3)
+
+
+U8 = np.zeros((2, 4, 4, 3), np.uint8)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: video.check_layout(U8, "(T, H, W)", channels=3), ValueError,
+     r"layout must name its axes with a C .* got '\(T, H, W\)'"),
+    (lambda: video.check_layout(U8, "(T, H, W, C)", channels=3, dtype="int8"), ValueError,
+     "dtype must be one of 'uint8', 'float', None, got 'int8'"),
+    (lambda: video.check_clips(torch.zeros(2, 3, 4, 8, 8), channels="3"), ValueError,
+     "channels must be a positive integer, got '3'"),
+    (lambda: video.frames_to_clip(U8, channels=0), ValueError,
+     "channels must be a positive integer, got 0"),
+    (lambda: video.fold_time(np.zeros((2, 3, 4, 2, 2))), TypeError,
+     "batch must be a torch tensor, got ndarray"),
+    (lambda: video.unfold_time([1, 2], 2), TypeError, "folded must be a torch tensor, got list"),
+    (lambda: video.unfold_time(torch.zeros(8, 5), 2.5), TypeError,
+     "num_frames must be an integer, got 2.5"),
+    (lambda: video.channels_first_to_time_first([[1.0]]), TypeError,
+     "clip must be a torch tensor, got list"),
+    (lambda: video.time_first_to_channels_first(None), TypeError,
+     "clip must be a torch tensor, got NoneType"),
+    (lambda: video.clip_indices(10, 2.5, 4), TypeError, "start must be an integer, got 2.5"),
+    (lambda: video.resample_indices(10, 30, float("inf")), ValueError,
+     "dst_fps must be a positive number, got inf"),
+    (lambda: video.random_clip(10, 4, rng=-1), ValueError, "rng must be an integer >= 0, got -1"),
+    (lambda: video.random_clip(10, 4, rng="a"), TypeError, "rng must be an integer, got 'a'"),
+])
+def test_wrong_calls_name_what_was_expected(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -75,3 +75,17 @@ def test_read_video_size_errors(tmp_path, frames):
         video_io.read_video(path, size=(4,))
     with pytest.raises(ValueError, match="width must be a positive integer, got 0"):
         video_io.read_video(path, size=(4, 0))
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda p, f: video_io.read_video(video_io.write_video(p, f, fps=5), size=112), ValueError,
+     r"size must be \(H, W\), got 112"),
+    (lambda p, f: video_io.write_video(p, f[:, :7], fps=5), ValueError,
+     r"even height and width .* got \(T, H, W, C\) = \(6, 7, 10, 3\)"),
+    (lambda p, f: video_io.write_video(p, f, fps=float("inf")), ValueError,
+     "fps must be a positive number, got inf"),
+    (lambda p, f: video_io.sample_video_path(123), TypeError, "name must be a file name"),
+])
+def test_wrong_calls_name_what_was_expected(tmp_path, frames, call, error, match):
+    with pytest.raises(error, match=match):
+        call(tmp_path / "clip.avi", frames)
