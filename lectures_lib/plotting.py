@@ -7,6 +7,7 @@ animations are drawn by :mod:`lectures_lib.show`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from html import escape
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -26,6 +27,44 @@ text (11 pt) then reads like the body text. Every figure function here defaults 
 def book_style() -> None:
     """Set matplotlib's defaults to :data:`BOOK_STYLE` (each chapter's setup cell calls this)."""
     plt.rcParams.update(BOOK_STYLE)
+
+
+class Table:
+    """A table that prints as aligned text and shows as an HTML table that fits a phone's width.
+
+    Numbers are formatted by the caller, so a table shows exactly the digits it is given.
+
+    Args:
+        header: the column names.
+        rows: one sequence of cells per row, as many as ``header``.
+    """
+
+    _STYLE = ("<style>.book-table{border-collapse:collapse;margin:0.4em 0}"
+              ".book-table th,.book-table td{padding:0.15em 0.7em;text-align:right}"
+              ".book-table th:first-child,.book-table td:first-child{text-align:left}"
+              "@media (max-width:600px){.book-table{font-size:0.72em}"
+              ".book-table th,.book-table td{padding:0.1em 0.2em}}</style>")
+
+    def __init__(self, header: Sequence[object], rows: Sequence[Sequence[object]]) -> None:
+        if not len(header) or not len(rows):
+            raise ValueError("a table needs a header and at least one row")
+        if any(len(row) != len(header) for row in rows):
+            raise ValueError(f"every row needs {len(header)} cells, got row lengths "
+                             f"{sorted({len(row) for row in rows})}")
+        self.header = [str(h) for h in header]
+        self.rows = [[str(c) for c in row] for row in rows]
+
+    def __repr__(self) -> str:
+        lines = [self.header, *self.rows]
+        widths = [max(len(row[k]) for row in lines) for k in range(len(self.header))]
+        return "\n".join("  ".join(c.ljust(w) if k == 0 else c.rjust(w)
+                                   for k, (c, w) in enumerate(zip(row, widths))) for row in lines)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{escape(h)}</th>" for h in self.header)
+        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+                       for row in self.rows)
+        return f'{self._STYLE}<table class="book-table"><tr>{head}</tr>{body}</table>'
 
 
 def plot_sampling(num_frames: int, rows: Mapping[str, np.ndarray], *, fps: float,

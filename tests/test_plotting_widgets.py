@@ -246,3 +246,15 @@ def test_wrong_calls_name_what_was_expected(call, error, match):
 def test_a_receptive_field_row_of_one_frame():
     fig = show.show_receptive_field(frames(t=1), ((0, 0), (0, 1), (0, 1)))
     assert [ax.get_title() for ax in fig.axes] == ["t=0"]
+
+
+def test_table_prints_aligned_and_shows_as_html():
+    table = plotting.Table(["model", "acc"], [["3D CNN", "~0.969"], ["late <avg>", "~0.131"]])
+    assert repr(table).splitlines() == ["model          acc", "3D CNN      ~0.969",
+                                        "late <avg>  ~0.131"]
+    html = table._repr_html_()
+    assert "<td>late &lt;avg&gt;</td><td>~0.131</td>" in html and "max-width:600px" in html
+    with pytest.raises(ValueError, match="every row needs 2 cells"):
+        plotting.Table(["a", "b"], [["1"]])
+    with pytest.raises(ValueError, match="needs a header and at least one row"):
+        plotting.Table(["a"], [])
