@@ -15,6 +15,13 @@ One module per lecture concept; a chapter's code lives in the module of the same
   :mod:`lectures_lib.devices`: the default-device rule and seeding.
 - :mod:`lectures_lib.receptive_field`: receptive fields in space and time (ch. 3).
 - :mod:`lectures_lib.c3d`: C3D, AlexNet, VGG-16 and the (2+1)-D block (ch. 4).
+- :mod:`lectures_lib.flow`: Lucas–Kanade and Horn–Schunck optical flow in PyTorch (ch. 5), on
+  :mod:`lectures_lib.flow_ops` (frames, warping, pyramids, end-point error);
+  :mod:`lectures_lib.flow_reference`: OpenCV's Farneback and DIS, the ``.flo`` format;
+  :mod:`lectures_lib.flow_truth`: image pairs with exact flow; :mod:`lectures_lib.flow_show`:
+  colour coding and arrows.
+- :mod:`lectures_lib.two_stream`: spatial and temporal streams and score fusion (ch. 6);
+  :mod:`lectures_lib.flow_clips`: the flow of clips and datasets, stored as 8 bits.
 - :mod:`lectures_lib.timing`: honest speed measurements (warm-up, repeats, medians).
 - :mod:`lectures_lib.facts`: the lecture's and papers' published numbers, with their sources.
 - :mod:`lectures_lib.show` (frames, clips, animations), :mod:`lectures_lib.plotting` (charts) and
