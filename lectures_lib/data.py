@@ -84,6 +84,11 @@ class MiniVideos(Dataset):
     def classes(self) -> tuple[str, ...]:
         return self.config.classes
 
+    @property
+    def biased(self) -> torch.Tensor:
+        """``(size,)`` bool: which videos' scene (tint, shape) gives their class away."""
+        return torch.tensor([bool(p["biased"][0]) for p in self._params])
+
     def __len__(self) -> int:
         return self.size
 

@@ -180,5 +180,6 @@ def sample_params(cfg: MiniVideoConfig, seed: int, split: str, index: int) -> di
                                start, start + rng.integers(cfg.frames // 3, cfg.frames // 2 + 2)]],
                              np.float32),
         "noise": np.array([[rng.integers(NOISE_BANK_SIZE), rng.integers(cfg.frames)]]),
+        "biased": np.array([biased]),                          # the scene gives the class away
     }
     return params
