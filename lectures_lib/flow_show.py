@@ -51,7 +51,9 @@ def _colorize(u: np.ndarray, v: np.ndarray, max_magnitude: float) -> np.ndarray:
     k0 = np.floor(fk).astype(int)
     f = (fk - k0)[..., None]
     colour = ((1 - f) * wheel[k0] + f * wheel[(k0 + 1) % n]) / 255   # (H, W, 3) in [0, 1]
-    colour = np.where(radius <= 1, 1 - radius * (1 - colour), 0.75 * colour)  # beyond max: darker
+    inside = radius <= 1 + 1e-6                   # float32 maxima may round just past 1
+    colour = np.where(inside, 1 - np.minimum(radius, 1) * (1 - colour),
+                      0.75 * colour)                                 # beyond the maximum: darker
     return np.floor(255 * colour).astype(np.uint8)
 
 

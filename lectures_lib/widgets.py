@@ -1,14 +1,18 @@
 """Interactive explorers for a live kernel (Colab or local Jupyter).
 
-The website has no kernel, so each explorer has a static twin in :mod:`lectures_lib.plotting`.
+The website has no kernel, so each explorer has a static twin: a figure of a few settings in its
+chapter (drawn with :mod:`lectures_lib.plotting` or, for flow, :mod:`lectures_lib.flow_show`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import ipywidgets as w
 import matplotlib.pyplot as plt
+import torch
 
-from . import c3d, show
+from . import c3d, flow, flow_reference, flow_show, show
 from . import receptive_field as rf
 from .calculators import raw_video_size
 from .checks import check_mapping, check_shape
@@ -96,3 +100,97 @@ def c3d_cost_explorer() -> w.VBox:
         control.observe(update, names="value")
     update()
     return w.VBox([frames, size, width, out])
+
+
+# (label, (flow function, the explorer's controls it takes)) pairs: ipywidgets 7 wants a list.
+FLOW_METHODS = [("Lucas–Kanade", (flow.lucas_kanade, ("window", "levels"))),
+                ("Horn–Schunck", (flow.horn_schunck, ("alpha", "levels"))),
+                ("Farneback", (flow_reference.farneback, ("window", "levels"))),
+                ("DIS (medium)", (flow_reference.dis, ()))]
+
+
+def _flow_pair(name: str, pair: tuple) -> tuple:
+    """Check one explorer pair; return ``(gray0, gray1, truth or None, valid or None)``."""
+    if not isinstance(pair, (tuple, list)) or not 2 <= len(pair) <= 4:
+        raise ValueError(f"pairs[{name!r}] must be (frame0, frame1), (frame0, frame1, truth) or "
+                         f"(frame0, frame1, truth, valid), got {type(pair).__name__} "
+                         f"of length {len(pair) if isinstance(pair, (tuple, list)) else '-'}")
+    g0, g1, _ = flow.gray_pair(pair[0], pair[1])
+    if g0.shape[0] != 1:
+        raise ValueError(f"pairs[{name!r}] must hold one frame pair, got a batch of {g0.shape[0]}")
+    truth = pair[2] if len(pair) > 2 else None
+    valid = pair[3] if len(pair) > 3 else None
+    if truth is not None:
+        flow.check_flow(truth, name=f"pairs[{name!r}] truth")
+        if tuple(truth.shape) != (2, *g0.shape[-2:]):
+            raise ValueError(f"pairs[{name!r}] truth must be (2, H, W) = "
+                             f"{(2, *g0.shape[-2:])}, got {tuple(truth.shape)}")
+    if valid is not None:
+        if not hasattr(valid, "shape") or tuple(valid.shape) != g0.shape[-2:]:
+            raise ValueError(f"pairs[{name!r}] valid must be an (H, W) = {tuple(g0.shape[-2:])} "
+                             f"bool mask, got shape {tuple(getattr(valid, 'shape', ()))}")
+        valid = torch.as_tensor(valid, dtype=torch.bool)
+    return g0, g1, truth, valid
+
+
+def _show_flows(frame: torch.Tensor, flows: list[tuple[str, torch.Tensor]]) -> None:
+    """Frame 0 and colour-coded flows side by side, on one colour scale, with the wheel."""
+    longest = max(max(float(f.norm(dim=0).max()) for _, f in flows), 1e-3)
+    fig, axes = plt.subplots(1, 1 + len(flows), figsize=(2.5 * (1 + len(flows)), 2.9))
+    axes[0].imshow(frame[0, 0].numpy(), cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title("frame 0")
+    for ax, (title, field) in zip(axes[1:], flows):
+        ax.imshow(flow_show.flow_to_color(field, max_magnitude=longest))
+        ax.set_title(title)
+    legend = axes[1].inset_axes([0.7, 0.7, 0.3, 0.3])
+    legend.imshow(flow_show.color_wheel())
+    for ax in (*axes, legend):
+        ax.axis("off")
+    fig.tight_layout()
+    plt.show()
+
+
+def flow_explorer(pairs: Mapping[str, tuple]) -> w.VBox:
+    """Pick a frame pair, a flow method and its main parameter; see the flow and its error.
+
+    Args:
+        pairs: name -> ``(frame0, frame1)``, ``(frame0, frame1, truth)`` or ``(frame0, frame1,
+            truth, valid)``: frames as :func:`lectures_lib.flow.as_gray` takes them, ``truth`` a
+            ``(2, H, W)`` flow, ``valid`` an ``(H, W)`` bool mask of the pixels to score. With
+            truth the explorer reports the end-point error; without, the photometric error
+            ``mean |warp(frame1, F) - frame0|``.
+    """
+    check_mapping(pairs=pairs)
+    checked = {name: _flow_pair(name, pair) for name, pair in pairs.items()}
+    pair = w.Dropdown(options=list(pairs), description="pair")
+    method = w.Dropdown(options=FLOW_METHODS, description="method")
+    controls = {"window": w.SelectionSlider(options=[5, 9, 15, 21, 31], value=15,
+                                            description="window"),
+                "alpha": w.SelectionSlider(options=[0.01, 0.03, 0.1, 0.3, 1.0], value=0.1,
+                                           description="HS alpha"),
+                "levels": w.IntSlider(value=4, min=1, max=5, description="levels")}
+    summary, out = w.HTML(), w.Output()
+
+    def update(_: object = None) -> None:
+        g0, g1, truth, valid = checked[pair.value]
+        run, takes = method.value
+        for name, control in controls.items():
+            control.disabled = name not in takes
+        settings = {name: controls[name].value for name in takes}
+        estimate = run(g0, g1, **settings)[0]                           # (1, 2, H, W) -> (2, H, W)
+        if truth is None:
+            error = (flow.warp(g1, estimate[None]) - g0).abs().mean().item()
+            score = f"photometric error {error:.3f} (no ground truth)"
+        else:
+            score = f"EPE {flow.endpoint_error(estimate, truth, mask=valid).item():.3f} px"
+        label = ", ".join(f"{k} {v}" for k, v in settings.items()) or "preset medium"
+        summary.value = f"<b>{method.label}</b> ({label}): {score}"
+        with out:
+            out.clear_output(wait=True)
+            _show_flows(g0, [(method.label, estimate)] + ([("truth", truth)] if truth is not None
+                                                           else []))
+
+    for control in (pair, method, *controls.values()):
+        control.observe(update, names="value")
+    update()
+    return w.VBox([pair, method, *controls.values(), summary, out])

@@ -267,3 +267,10 @@ def test_plot_flow_has_four_image_panels_and_labelled_colorbars():
 def test_flow_show_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_flow_to_color_keeps_the_largest_true_vector_inside_the_wheel():
+    pair = flow_truth.moving_object((6, 3))                # max_motion is float32, sqrt(45)
+    colours = flow_show.flow_to_color(pair.flow, max_magnitude=pair.max_motion)
+    inside = pair.flow.norm(dim=0) > 0
+    assert colours[inside.numpy()].max() == 255            # full saturation, not "beyond" (x 0.75)

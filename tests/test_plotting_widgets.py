@@ -162,6 +162,36 @@ def test_c3d_costs_and_explorer():
         c3d.c3d_costs(16, 112, 0)
 
 
+def test_flow_explorer_follows_its_controls():
+    from lectures_lib import flow_truth
+    shift = flow_truth.translation((3.0, -1.5), size=32)
+    box = widgets.flow_explorer({"shift": (shift.frame0, shift.frame1, shift.flow, shift.valid),
+                                 "no truth": (shift.frame0, shift.frame1)})
+    pair, method, window, alpha, levels, summary, out = box.children
+
+    def shown():
+        epe = re.search(r"EPE (\d\.\d{3}) px$", summary.value)
+        titles = [ax.get_title() for ax in plt.gcf().axes if ax.get_title()]
+        return (float(epe.group(1)) if epe else None), titles
+
+    assert summary.value.startswith("<b>Lucas–Kanade</b> (window 15, levels 4): EPE ")
+    assert shown()[0] < 0.1 and shown()[1] == ["frame 0", "Lucas–Kanade", "truth"]
+    assert alpha.disabled and not window.disabled and not levels.disabled
+    levels.value = 1                                   # no pyramid: a 3.4 px shift is too far
+    assert shown()[0] > 0.2
+    method.value = widgets.FLOW_METHODS[1][1]
+    assert summary.value.startswith("<b>Horn–Schunck</b> (alpha 0.1, levels 1): EPE ")
+    assert window.disabled and not alpha.disabled
+    assert shown()[1] == ["frame 0", "Horn–Schunck", "truth"]
+    method.value = widgets.FLOW_METHODS[3][1]
+    assert summary.value.startswith("<b>DIS (medium)</b> (preset medium): EPE ")
+    assert window.disabled and alpha.disabled and levels.disabled
+    pair.value = "no truth"
+    assert re.fullmatch(r"<b>DIS \(medium\)</b> \(preset medium\): photometric error \d\.\d{3} "
+                        r"\(no ground truth\)", summary.value)
+    assert shown()[1] == ["frame 0", "DIS (medium)"]
+
+
 def clips(n=2):
     import torch
     return torch.rand(n, 3, 4, 6, 8, generator=torch.Generator().manual_seed(0))
@@ -173,6 +203,11 @@ def rows():
 
 
 FIELD = ((0, 1), (0, 2), (0, 3))
+
+
+def zeros_tensor(*shape):
+    import torch
+    return torch.zeros(*shape)
 
 
 @pytest.mark.parametrize("call, error, match", [
@@ -237,6 +272,17 @@ FIELD = ((0, 1), (0, 2), (0, 3))
     (lambda: widgets.receptive_field_explorer({"m": c3d.Conv2Plus1D(3, 4)}, (3, 5, 8, 8),
                                               frames()), ValueError,
      r"frames must match input_size: \(T, H, W\) = \(5, 8, 8\), got \(5, 6, 8\)"),
+    (lambda: widgets.flow_explorer({}), ValueError, "pairs must be a non-empty mapping"),
+    (lambda: widgets.flow_explorer({"a": (np.zeros((8, 8)),)}), ValueError,
+     r"pairs\['a'\] must be \(frame0, frame1\), .* got tuple of length 1"),
+    (lambda: widgets.flow_explorer({"a": (np.zeros((8, 8)), np.zeros((8, 9)))}), ValueError,
+     "frame0 and frame1 must have the same size"),
+    (lambda: widgets.flow_explorer({"a": (np.zeros((8, 8)), np.zeros((8, 8)),
+                                          zeros_tensor(2, 8, 9))}), ValueError,
+     r"pairs\['a'\] truth must be \(2, H, W\) = \(2, 8, 8\), got \(2, 8, 9\)"),
+    (lambda: widgets.flow_explorer({"a": (np.zeros((8, 8)), np.zeros((8, 8)),
+                                          zeros_tensor(2, 8, 8), np.ones((8, 7), bool))}),
+     ValueError, r"valid must be an \(H, W\) = \(8, 8\) bool mask, got shape \(8, 7\)"),
 ])
 def test_wrong_calls_name_what_was_expected(call, error, match):
     with pytest.raises(error, match=match):
