@@ -22,6 +22,12 @@ One module per lecture concept; a chapter's code lives in the module of the same
   colour coding and arrows.
 - :mod:`lectures_lib.two_stream`: spatial and temporal streams and score fusion (ch. 6);
   :mod:`lectures_lib.flow_clips`: the flow of clips and datasets, stored as 8 bits.
+- :mod:`lectures_lib.temporal_models`: per-frame CNN features and CNN + LSTM (ch. 7), with
+  :mod:`lectures_lib.temporal_conv` (1-D temporal convolutions),
+  :mod:`lectures_lib.temporal_attention` (temporal self-attention),
+  :mod:`lectures_lib.recurrent_conv` (recurrent convolutional networks) and
+  :mod:`lectures_lib.sequence_costs` (multiply-adds and memory of sequence models).
+- :mod:`lectures_lib.nonlocal_block`: the non-local block and its cost (ch. 8).
 - :mod:`lectures_lib.timing`: honest speed measurements (warm-up, repeats, medians).
 - :mod:`lectures_lib.facts`: the lecture's and papers' published numbers, with their sources.
 - :mod:`lectures_lib.show` (frames, clips, animations), :mod:`lectures_lib.plotting` (charts) and

@@ -57,10 +57,10 @@ def farneback(frame0: Frame, frame1: Frame, *, pyr_scale: float = 0.5, levels: i
 
     Why: a classic, fast dense method to check our own against. Each neighbourhood is fitted by a
     quadratic polynomial; a shift of the image shifts the polynomial, and comparing the two fits
-    gives the displacement, refined coarse to fine. Known limit: at 112 px it cannot follow about
-    12 px of motion (on blurred noise; from about 7 px on :mod:`lectures_lib.flow_truth`'s
-    textures), because OpenCV stops building the pyramid below about 32 px, so more ``levels`` do
-    not help; :func:`dis` with the ``"medium"`` preset can.
+    gives the displacement, refined coarse to fine. Known limit: at 112 x 112 OpenCV 5 builds no
+    coarser level at all (the flow is bit-identical with ``levels`` 1, 3 or 8; at 128 x 128 it
+    builds them), so it cannot follow more than about 6 px of motion on
+    :mod:`lectures_lib.flow_truth`'s textures; :func:`dis` with the ``"medium"`` preset can.
 
     Args:
         frame0, frame1: frames ``I_t`` and ``I_{t+1}`` (see :func:`lectures_lib.flow.as_gray`);

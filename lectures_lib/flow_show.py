@@ -117,17 +117,19 @@ def color_wheel(size: int = 101) -> np.ndarray:
 
 
 def quiver(ax: Axes, flow: torch.Tensor, *, step: int | None = None,
-           color: str = "yellow") -> Quiver:
+           color: str = "yellow", width: float = 0.006) -> Quiver:
     """Draw the flow as arrows on ``ax``, one every ``step`` pixels, in image coordinates.
 
     Why: an arrow shows direction and length at a glance. Each arrow is the displacement in pixels
-    (``angles="xy", scale_units="xy", scale=1``) and the y axis points down, as in the image.
+    (``angles="xy", scale_units="xy", scale=1``) and the y axis points down, as in the image. To
+    draw a flow of a few pixels visibly, pass it multiplied by a factor and say so.
 
     Args:
         ax: matplotlib axes, usually showing the frame.
         flow: ``(2, H, W)`` torch flow (u, v) in pixels.
         step: pixels between arrows; None draws about 16 across the width.
         color: arrow colour.
+        width: shaft width as a fraction of the axes' width.
     """
     if not isinstance(ax, Axes):
         raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
@@ -135,9 +137,10 @@ def quiver(ax: Axes, flow: torch.Tensor, *, step: int | None = None,
     H, W = flow.shape[-2:]
     step = max(1, round(W / 16)) if step is None else step
     check_positive_int(step=step)
+    check_positive(width=width)
     y, x = np.mgrid[step // 2:H:step, step // 2:W:step]              # arrow tails (h, w)
     arrows = ax.quiver(x, y, flow[0, y, x], flow[1, y, x], color=color, angles="xy",
-                       scale_units="xy", scale=1, width=0.006)
+                       scale_units="xy", scale=1, width=width)
     ax.set(xlim=(-0.5, W - 0.5), ylim=(H - 0.5, -0.5), aspect="equal")  # y axis down
     return arrows
 
@@ -152,11 +155,14 @@ def _frame(frame: Frame, size: tuple[int, int]) -> np.ndarray:
 
 
 def plot_flow(frame: Frame, flow: torch.Tensor, *, step: int | None = None,
-              max_magnitude: float | None = None, title: str = "") -> Figure:
+              max_magnitude: float | None = None, title: str = "", arrow_scale: float = 1.0,
+              columns: int | None = None, width: float = 6.0) -> Figure:
     """A flow in four panels: arrows on the frame, its colour coding, and ``u`` and ``v``.
 
     Why four: arrows are sparse but direct, the colour coding is dense but needs its legend (the
-    wheel, inset), and ``u``, ``v`` with colour bars give the values in pixels.
+    wheel, beside it, covering nothing), and ``u``, ``v`` with colour bars give the values in
+    pixels. The panels sit two to a row, or one to a row for wide frames, so that a figure shrunk
+    to a phone's width keeps panels and text large enough to read.
 
     Args:
         frame: the first frame, ``(H, W)``, ``(1, H, W)`` or ``(1, C, H, W)`` (see
@@ -165,28 +171,60 @@ def plot_flow(frame: Frame, flow: torch.Tensor, *, step: int | None = None,
         step: pixels between arrows; None draws about 16 across the width.
         max_magnitude: length at full saturation in the colour coding; None: the longest vector.
         title: figure title.
+        arrow_scale: arrows are drawn this many times longer than the motion (the arrows' title
+            says so when it is not 1), for flows of a few pixels.
+        columns: panels per row, 1 or 2; None: 2, or 1 for frames more than 1.6 times as wide as
+            they are tall.
+        width: figure width in inches, at most 7.5 (the page's width).
     """
     flow = _single(flow)
     H, W = flow.shape[-2:]
     image = _frame(frame, (H, W))
-    fig, axes = plt.subplots(2, 2, figsize=(7.5, 6.6 * H / W + 0.5), layout="constrained")
-    (arrows, coded), (ax_u, ax_v) = axes
+    check_positive(arrow_scale=arrow_scale, width=width)
+    columns = (2 if W <= 1.6 * H else 1) if columns is None else columns
+    if columns not in (1, 2):
+        raise ValueError(f"columns must be 1 or 2, got {columns}")
+    if width > 7.5:
+        raise ValueError(f"width must be at most 7.5 inches, got {width}")
+    # Inches: each panel has a side strip (colour bar or wheel: bar, then room for its ticks).
+    font = plt.rcParams["font.size"] / 72                                # text height, inches
+    bar, ticks, gap, margin = 0.12, 3.4 * font, 0.2, 0.05
+    panel = (width - 2 * margin - columns * (bar + ticks) - (columns - 1) * gap) / columns
+    if panel < 1:
+        raise ValueError(f"width {width} leaves panels under an inch wide; make it wider")
+    high = panel * H / W
+    titled = 3.5 * font if arrow_scale != 1 else 2.0 * font              # two lines or one
+    rows = 4 // columns
+    top = margin + titled + (2.0 * font if title else 0)
+    height = top + rows * high + (rows - 1) * titled + margin
+    fig = plt.figure(figsize=(width, height))
+    ratios = ([panel, bar, ticks, gap] * columns)[:-1]
+    grid = fig.add_gridspec(rows, len(ratios), width_ratios=ratios, wspace=0,
+                            hspace=titled / high, left=margin / width,
+                            right=1 - margin / width, top=1 - top / height,
+                            bottom=margin / height)
+    slots = [(k // columns, 4 * (k % columns)) for k in range(4)]          # (row, first column)
+    arrows, coded, ax_u, ax_v = (fig.add_subplot(grid[r, c]) for r, c in slots)
     arrows.imshow(image, cmap="gray", vmin=0, vmax=1)
-    quiver(arrows, flow, step=step)
-    arrows.set_title("frame and flow")
+    quiver(arrows, flow * arrow_scale, step=step)
+    arrows.set_title("frame and flow" if arrow_scale == 1 else
+                     f"frame and flow\n(arrows x{arrow_scale:g})")
     coded.imshow(flow_to_color(flow, max_magnitude=max_magnitude))
     coded.set_title("colour coding")
-    legend = coded.inset_axes([0.72, 0.72, 0.27, 0.27])
+    r, c = slots[1]
+    beside = fig.add_subplot(grid[r, c + 1:c + 3])                       # the legend's strip
+    beside.axis("off")
+    legend = beside.inset_axes([0.15, 0, 0.85, 1])                       # a gap, then the wheel
     legend.imshow(color_wheel())
     legend.axis("off")
     limit = max(float(flow.abs().max()), 1e-3)                       # one symmetric scale for u, v
-    for ax, channel, name in ((ax_u, 0, "u (px)"), (ax_v, 1, "v (px)")):
+    for ax, (r, c), channel, name in ((ax_u, slots[2], 0, "u (px)"), (ax_v, slots[3], 1, "v (px)")):
         shown = ax.imshow(flow[channel].numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
-        fig.colorbar(shown, ax=ax, label=name, shrink=0.9)
+        fig.colorbar(shown, cax=fig.add_subplot(grid[r, c + 1]), label=name)
         ax.set_title(f"{name[0]}: {'right' if channel == 0 else 'down'} is +")
-    for ax in axes.flat:
+    for ax in (arrows, coded, ax_u, ax_v):
         ax.set_xticks([])
         ax.set_yticks([])
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, y=1 - margin / height, va="top")
     return fig

@@ -274,3 +274,19 @@ def test_flow_to_color_keeps_the_largest_true_vector_inside_the_wheel():
     colours = flow_show.flow_to_color(pair.flow, max_magnitude=pair.max_motion)
     inside = pair.flow.norm(dim=0) > 0
     assert colours[inside.numpy()].max() == 255            # full saturation, not "beyond" (x 0.75)
+
+
+def test_plot_flow_layout_options():
+    pair = flow_truth.translation((1.0, 0.5), size=32)
+    one = flow_show.plot_flow(pair.frame0, pair.flow, columns=1, width=4.0, arrow_scale=3)
+    two = flow_show.plot_flow(pair.frame0, pair.flow, columns=2, width=7.5)
+    assert one.get_size_inches()[0] == 4.0 and one.get_size_inches()[1] > two.get_size_inches()[1]
+    assert "x3" in one.axes[0].get_title()                           # magnified arrows say so
+    wide = flow_show.plot_flow(torch.rand(16, 40), torch.zeros(2, 16, 40))
+    assert wide.get_size_inches()[1] > two.get_size_inches()[1] / 2  # wide frames: one column
+    thin = flow_show.quiver(plt.figure().add_subplot(), pair.flow, width=0.02)
+    assert thin.width == 0.02
+    for bad in ({"columns": 3}, {"width": 8.0}, {"width": 1.0}):
+        with pytest.raises(ValueError):
+            flow_show.plot_flow(pair.frame0, pair.flow, **bad)
+    plt.close("all")
