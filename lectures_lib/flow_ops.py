@@ -88,6 +88,14 @@ def _cubic_weights(t: torch.Tensor) -> torch.Tensor:
                         -1.5 * t3 + 2 * t2 + 0.5 * t, 0.5 * t3 - 0.5 * t2))  # (4, *t.shape)
 
 
+def targets(flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where every pixel goes, ``(x + u, y + v)``: ``(..., 2, H, W)`` -> two ``(..., H, W)``."""
+    H, W = flow.shape[-2:]
+    ys, xs = torch.meshgrid(torch.arange(H, device=flow.device, dtype=flow.dtype),
+                            torch.arange(W, device=flow.device, dtype=flow.dtype), indexing="ij")
+    return xs + flow[..., 0, :, :], ys + flow[..., 1, :, :]
+
+
 def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """Backward warping: sample ``image`` at ``(x + u, y + v)``, so ``warp(I_{t+1}, F) ≈ I_t``.
 
@@ -108,10 +116,8 @@ def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"expected image (B, C, H, W) and flow (B, 2, H, W) of the same B, H, W, "
                          f"got {tuple(getattr(image, 'shape', ()))} and {tuple(flow.shape)}")
     B, C, H, W = image.shape
-    ys, xs = torch.meshgrid(torch.arange(H, device=flow.device, dtype=flow.dtype),
-                            torch.arange(W, device=flow.device, dtype=flow.dtype), indexing="ij")
-    x = (xs + flow[:, 0]).clamp(0, W - 1)                            # (B, H, W)
-    y = (ys + flow[:, 1]).clamp(0, H - 1)
+    x, y = targets(flow)                                             # (B, H, W) each
+    x, y = x.clamp(0, W - 1), y.clamp(0, H - 1)
     x0, y0 = x.floor(), y.floor()
     wx = _cubic_weights(x - x0).view(4, B, 1, H * W)                 # (4, B, 1, H*W)
     wy = _cubic_weights(y - y0).view(4, B, 1, H * W)
@@ -134,9 +140,7 @@ def inside(flow: torch.Tensor) -> torch.Tensor:
     """
     check_flow(flow)
     H, W = flow.shape[-2:]
-    ys, xs = torch.meshgrid(torch.arange(H, device=flow.device, dtype=flow.dtype),
-                            torch.arange(W, device=flow.device, dtype=flow.dtype), indexing="ij")
-    x, y = xs + flow[..., 0, :, :], ys + flow[..., 1, :, :]
+    x, y = targets(flow)
     return ((x >= 0) & (x <= W - 1) & (y >= 0) & (y <= H - 1)).unsqueeze(-3)
 
 

@@ -225,7 +225,11 @@ class FeatureSequences(Dataset):
 
 @torch.no_grad()
 def head_accuracy(head: nn.Module, sequences: FeatureSequences) -> float:
-    """Accuracy of a temporal head on precomputed feature sequences."""
+    """Accuracy of a temporal head on precomputed feature sequences.
+
+    :func:`lectures_lib.evaluation.evaluate` takes clips ``(B, C, T, H, W)``; a head takes
+    ``(B, T, D)`` features, so it is scored here.
+    """
     head.eval()
     device = model_device(head)
     correct = sum((head(x.to(device)).argmax(1).cpu() == y).sum().item()
