@@ -170,7 +170,9 @@ def test_clip_probabilities_averages_clips_of_one_video():
     assert probs.shape == (2, 5) and torch.allclose(probs.sum(1), torch.ones(2))
     assert torch.allclose(probs[1], model(clips[1]).softmax(1).mean(0))
     with pytest.raises(ValueError, match=r"\(B, C, T, H, W\) or \(B, N, C, T, H, W\)"):
-        evaluation.clip_probabilities(model, torch.rand(3, 2, 4, 4))
+        evaluation.clip_probabilities(model, torch.rand(3, 4, 4))
+    images = nn.Sequential(nn.Flatten(), nn.Linear(3 * 4 * 4, 5))      # a 2-D network's batch
+    assert evaluation.clip_probabilities(images, torch.rand(2, 3, 4, 4)).shape == (2, 5)
     with pytest.raises(ValueError, match=r"expected the model to return \(2, K\) logits"):
         evaluation.clip_probabilities(nn.Identity(), torch.rand(2, 3, 2, 4, 4))
 
