@@ -1,0 +1,70 @@
+"""The leaderboard (lectures_lib.leaderboard, lectures_lib.zoo): the stored results are up to date
+with the code, their costs are what the models cost, and one re-trained model lands where its
+stored result says."""
+
+import dataclasses
+
+import pytest
+import torch
+
+from lectures_lib import data, leaderboard, training, zoo
+
+STORED = leaderboard.load()
+RERUN = "3D CNN"                                   # about 10 s to re-train on a 2-core CPU
+COLUMNS = {"chapter", "fingerprint", "motion", "biased", "params", "macs", "train_seconds",
+           "clips_per_s"}
+
+
+def test_every_model_of_the_zoo_has_an_up_to_date_result():
+    stale = leaderboard.stale(STORED)
+    assert not stale, (f"the stored leaderboard is stale for {stale}: a model, the recipe or the "
+                       "data changed. Re-run: python -m lectures_lib.leaderboard --only "
+                       + " ".join(f'"{name}"' for name in stale))
+    assert list(STORED["results"]) == [e.name for e in zoo.ENTRIES]
+    for name, row in STORED["results"].items():
+        assert set(row) == COLUMNS, name
+        assert 0 <= row["motion"] <= 1 and 0 <= row["biased"] <= 1, name
+        assert row["train_seconds"] > 0 and row["clips_per_s"] > 0, name
+
+
+@pytest.mark.parametrize("e", [e for e in zoo.ENTRIES if e.inputs == "clip"],
+                         ids=[e.name for e in zoo.ENTRIES if e.inputs == "clip"])
+def test_stored_costs_are_the_models_costs(e):
+    row, model = STORED["results"][e.name], e.build()
+    assert row["params"] == sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert row["macs"] == leaderboard.macs_per_clip(model)
+    assert row["chapter"] == e.chapter
+
+
+def test_a_changed_model_recipe_or_dataset_changes_the_fingerprint():
+    e = zoo.entry(RERUN)
+    base = leaderboard.fingerprint(e)
+    assert leaderboard.fingerprint(e) == base                       # deterministic
+    wider = dataclasses.replace(e, build=zoo.seeded(lambda: zoo.fusion.CNN3D(8, width=8)))
+    assert leaderboard.fingerprint(wider) != base
+    assert leaderboard.fingerprint(e, training.BOOK_RECIPE.replace(epochs=6)) != base
+    same = dataclasses.replace(e, build=zoo.seeded(lambda: zoo.fusion.CNN3D(8)))
+    assert leaderboard.fingerprint(same) == base                    # the same layers and weights
+
+    def other_seed():
+        torch.manual_seed(1)
+        return zoo.fusion.CNN3D(8)
+
+    assert leaderboard.fingerprint(dataclasses.replace(e, build=other_seed)) != base
+    assert leaderboard.stale({"results": {}}) == [x.name for x in zoo.ENTRIES]
+
+
+def test_retraining_one_model_reproduces_its_stored_accuracy():
+    e = zoo.entry(RERUN)
+    splits = data.standard_splits(leaderboard.CONFIGS["motion"])
+    accuracy = leaderboard._train_clip_model(e, splits, torch.device("cpu"))["accuracy"]
+    stored = STORED["results"][RERUN]["motion"]
+    # Thread counts and library versions move a trained accuracy by a point or two, not more.
+    assert abs(accuracy - stored) < 0.05, (accuracy, stored)
+
+
+def test_unknown_names_and_devices_are_refused(tmp_path):
+    with pytest.raises(KeyError, match="no model 'VGG' in the zoo"):
+        zoo.entry("VGG")
+    with pytest.raises(ValueError):
+        leaderboard.main(["--device", "tpu", "--out", str(tmp_path / "x.json")])
