@@ -5,7 +5,7 @@ side. Training all of them takes minutes, more than a chapter may, so a script r
 stores the results in ``leaderboard.json`` beside this module; chapter 11 reads the file, and a
 test checks that it is up to date with the code::
 
-    python -m lectures_lib.leaderboard            # train every model of lectures_lib.zoo (~10 min)
+    python -m lectures_lib.leaderboard            # train every model of lectures_lib.zoo (~6 min)
     python -m lectures_lib.leaderboard --only "3D CNN"       # re-run some, keep the others
 
 For every model: test accuracy on the motion-only mini benchmark and on the same task with
