@@ -7,6 +7,7 @@ test checks that it is up to date with the code::
 
     python -m lectures_lib.leaderboard            # train every model of lectures_lib.zoo (~6 min)
     python -m lectures_lib.leaderboard --only "3D CNN"       # re-run some, keep the others
+    python -m lectures_lib.leaderboard --sweep    # chapter 10's alpha, beta grid (~3 min)
 
 For every model: test accuracy on the motion-only mini benchmark and on the same task with
 appearance bias 0.75, parameters, multiply-adds per clip, training time, and inference clips/s.
@@ -121,12 +122,13 @@ def _train_two_stream(e: zoo.Entry, splits: dict, device: torch.device) -> dict:
                                                                       flow_shape)}
 
 
-def run(entries: tuple[zoo.Entry, ...] = zoo.ENTRIES, *, device: torch.device | str = "cpu",
-        verbose: bool = True) -> dict[str, dict]:
-    """Train and test ``entries`` on both benchmarks with the book's recipe.
+def run(entries: tuple[zoo.Entry, ...] = zoo.ENTRIES, *, benches: tuple[str, ...] = ("motion",
+        "biased"), device: torch.device | str = "cpu", verbose: bool = True) -> dict[str, dict]:
+    """Train and test ``entries`` on the benchmarks with the book's recipe.
 
     Args:
         entries: the models (default: every model of :mod:`lectures_lib.zoo`).
+        benches: which of :data:`CONFIGS` to train and test on ("motion" comes first).
         device: where to train and time.
         verbose: print one line per model and benchmark.
 
@@ -136,8 +138,9 @@ def run(entries: tuple[zoo.Entry, ...] = zoo.ENTRIES, *, device: torch.device | 
     """
     device = torch.device(device)
     results = {}
-    for bench, config in CONFIGS.items():
-        splits = data.standard_splits(config)
+    for bench in benches:
+        check_choice("bench", bench, tuple(CONFIGS))
+        splits = data.standard_splits(CONFIGS[bench])
         for e in entries:
             seed_everything(RECIPE.seed)
             train = _train_two_stream if e.inputs == "two-stream" else _train_clip_model
@@ -157,7 +160,8 @@ def _path(path: str | Path | None) -> Path:
 
 
 def load(path: str | Path | None = None) -> dict:
-    """The stored leaderboard: ``{"machine": {...}, "results": {name: {...}}}``."""
+    """The stored leaderboard: ``{"machine": {...}, "results": {name: {...}}, "sweep": {...}}``
+    ("sweep": chapter 10's alpha, beta grid, motion-only)."""
     return json.loads(_path(path).read_text(encoding="utf-8"))
 
 
@@ -170,24 +174,32 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def write(results: dict[str, dict], path: str | Path | None = None, *, device: str = "cpu") -> None:
-    """Store ``results`` with the machine that measured them, merged into any stored results."""
+SECTIONS = {"results": zoo.ENTRIES, "sweep": zoo.SWEEP}
+
+
+def write(results: dict[str, dict], path: str | Path | None = None, *, device: str = "cpu",
+          section: str = "results") -> None:
+    """Store ``results`` in ``section`` with the machine that measured them, merged into any
+    stored results, in the zoo's order."""
+    check_choice("section", section, tuple(SECTIONS))
     target = _path(path)
-    old = load(target)["results"] if target.exists() else {}
-    machine = {"cpu": _cpu_name(), "device": device,
-               "threads": torch.get_num_threads(), "torch": torch.__version__.split("+")[0],
-               "python": platform.python_version()}
-    merged = {e.name: {**old, **results}[e.name] for e in zoo.ENTRIES
-              if e.name in {**old, **results}}
-    target.write_text(json.dumps({"machine": machine, "results": merged}, indent=1) + "\n",
-                      encoding="utf-8")
+    board = load(target) if target.exists() else {}
+    board["machine"] = {"cpu": _cpu_name(), "device": device,
+                        "threads": torch.get_num_threads(),
+                        "torch": torch.__version__.split("+")[0],
+                        "python": platform.python_version()}
+    rows = {**board.get(section, {}), **results}
+    board[section] = {e.name: rows[e.name] for e in SECTIONS[section] if e.name in rows}
+    target.write_text(json.dumps(board, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def stale(stored: dict | None = None) -> list[str]:
-    """Names of the zoo's models whose stored result is missing or was made by other code."""
-    results = (stored or load())["results"]
-    return [e.name for e in zoo.ENTRIES
-            if e.name not in results or results[e.name]["fingerprint"] != fingerprint(e)]
+    """Names of the zoo's models (and sweep) whose stored result is missing or was made by other
+    code."""
+    board = stored or load()
+    return [e.name for section, entries in SECTIONS.items() for e in entries
+            if e.name not in board.get(section, {})
+            or board[section][e.name]["fingerprint"] != fingerprint(e)]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -197,8 +209,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="re-run only these models")
     parser.add_argument("--out", help=f"where to write (default: {FILE} in the package)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--sweep", action="store_true",
+                        help="train chapter 10's alpha, beta grid of the tiny SlowFast instead "
+                        "(motion-only benchmark)")
     args = parser.parse_args(argv)
     check_choice("device", args.device, ("cpu", "cuda"))
+    if args.sweep:
+        write(run(zoo.SWEEP, benches=("motion",), device=args.device), args.out,
+              device=args.device, section="sweep")
+        return
     entries = tuple(zoo.entry(n) for n in args.only) if args.only else zoo.ENTRIES
     write(run(entries, device=args.device), args.out, device=args.device)
 

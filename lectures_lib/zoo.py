@@ -127,9 +127,21 @@ ENTRIES: tuple[Entry, ...] = (
 """Every model of the book, in chapter order."""
 
 
+def _tiny_slowfast(alpha: int, beta: float) -> Entry:
+    return Entry(f"SlowFast (tiny) α={alpha}, β=1/{round(1 / beta)}", "ch10_slowfast",
+                 seeded(lambda: sf.slowfast_tiny(width=8, alpha=alpha, beta=beta)))
+
+
+SWEEP: tuple[Entry, ...] = tuple(_tiny_slowfast(a, b) for a in (2, 4, 8)
+                                 for b in (1 / 2, 1 / 4, 1 / 8))
+"""Chapter 10's sweep: the tiny SlowFast at every alpha in (2, 4, 8) and beta in (1/2, 1/4, 1/8)."""
+
+
 def entry(name: str) -> Entry:
-    """The entry called ``name``; an unknown name fails, listing the known ones."""
-    for e in ENTRIES:
+    """The entry called ``name`` (in :data:`ENTRIES` or :data:`SWEEP`); an unknown name fails,
+    listing the known ones."""
+    for e in ENTRIES + SWEEP:
         if e.name == name:
             return e
-    raise KeyError(f"no model {name!r} in the zoo; it has: {', '.join(e.name for e in ENTRIES)}")
+    raise KeyError(f"no model {name!r} in the zoo; it has: "
+                   f"{', '.join(e.name for e in ENTRIES + SWEEP)}")
