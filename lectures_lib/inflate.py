@@ -34,8 +34,7 @@ from torch.nn import functional as F
 from .checks import check_choice, check_mapping, check_module, check_positive_int
 
 INITS = ("mean", "centre", "repeat")
-""""mean": repeat and divide by Kt (the paper); "centre": the middle frame only; "repeat": repeat
-without dividing, which is *not* a fixed point (the response grows Kt-fold), shown for contrast."""
+"""mean: repeat / Kt (the paper); centre: middle frame only; repeat: not a fixed point."""
 TIME_PADDINGS = ("zeros", "replicate")
 
 
@@ -173,6 +172,7 @@ def inflate_pool(pool: nn.Module, time_kernel: int = 1, *, time_stride: int | No
 
 _POOLS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
 _TWO_D = (nn.Conv2d, nn.BatchNorm2d, *_POOLS)
+_TIMED = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)                 # layers with a Kt to choose
 _REFUSED = (nn.ConvTranspose2d, nn.Dropout2d, nn.Upsample, nn.PixelShuffle)
 
 
@@ -200,7 +200,7 @@ def inflate(model: nn.Module, *, time_kernel: int = 3, init: str = "mean",
     if layers is not None:
         check_mapping(layers=layers)
     layers = dict(layers or {})
-    names = {name for name, m in model.named_modules() if isinstance(m, _TWO_D[:1] + _TWO_D[2:4])}
+    names = {name for name, m in model.named_modules() if isinstance(m, _TIMED)}
     if unknown := sorted(set(layers) - names):
         raise ValueError(f"layers names {unknown}, which are not convs or pools of the model; "
                          f"those are {sorted(names)}")

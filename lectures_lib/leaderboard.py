@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import hashlib
 import json
 import platform
@@ -52,20 +53,25 @@ def _digest(*parts: object) -> str:
     return h.hexdigest()[:16]
 
 
+@functools.cache
+def _first_videos() -> tuple[torch.Tensor, ...]:
+    """The first two training videos of each benchmark at their 8-bit levels (drawn once), so
+    that a CPU whose float arithmetic differs in the last bit still agrees."""
+    return tuple(data.MiniVideos("train", 2, config).batch([0, 1])[0].mul(255).round().byte()
+                 for config in CONFIGS.values())
+
+
 def fingerprint(e: zoo.Entry, recipe: training.Recipe = RECIPE) -> str:
     """A short hash of what produces ``e``'s results: its layers, initial weights, preparation,
     the recipe, and the first videos of each benchmark."""
     model = e.build()
     state = model.state_dict()
-    # Videos are drawn at 8-bit levels: hash those, so that a CPU whose float arithmetic differs
-    # in the last bit still agrees.
-    videos = [data.MiniVideos("train", 2, config).batch([0, 1])[0].mul(255).round().byte()
-              for config in CONFIGS.values()]
     extra = (zoo.PRETRAINING, zoo.I3D_TIME) if e.prepare else ()
     if e.inputs == "two-stream":
         extra = (zoo.FLOW_FRAMES, zoo.LUCAS_KANADE)
     return _digest(e.name, e.inputs, repr(model), *state.keys(), *state.values(),
-                   dataclasses.asdict(recipe), data.STANDARD_SIZES, CONFIGS, *extra, *videos)
+                   dataclasses.asdict(recipe), data.STANDARD_SIZES, CONFIGS, *extra,
+                   *_first_videos())
 
 
 def macs_per_clip(model: nn.Module, shape: tuple[int, ...] = (1, *zoo.CLIP)) -> int:

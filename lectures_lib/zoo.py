@@ -42,6 +42,7 @@ PRETRAINING = {"images": 8192, "task": "shape", "init": "mean",
                "recipe": training.BOOK_RECIPE.replace(batch_size=64)}
 """Chapter 9's image task: the 2-D network's training images, their labels, the inflation."""
 I3D_TIME = {"features.0.0": (3, 1), "features.1.0": (3, 2), "features.2.0": (3, 2)}
+"""Chapter 9's (Kt, time stride) per conv of :func:`image_network`: those of chapter 2's 3D CNN."""
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,20 @@ def _two_stream() -> nn.Module:
                           "temporal": built["temporal stream"]()})
 
 
+def image_network(num_classes: int) -> nn.Sequential:
+    """Chapter 2's per-frame CNN as a 2-D network, ``(B, 3, H, W) -> (B, K)``; inflated with
+    :data:`I3D_TIME` it has exactly the layers of :class:`lectures_lib.fusion.CNN3D`."""
+    return nn.Sequential(OrderedDict(features=frame_encoder(3, 16),
+                                     head=max_pool_classifier(32, num_classes)))
+
+
 def pretrain_and_inflate(model: nn.Module) -> None:
     """Chapter 9's recipe, in place: train chapter 2's per-frame CNN on :data:`PRETRAINING`'s image
     task, and inflate its features into ``model`` (a :class:`lectures_lib.fusion.CNN3D`)."""
     config = PRETRAINING
     train = images.ObjectImages("train", config["images"], task=config["task"])
     torch.manual_seed(0)
-    image_net = nn.Sequential(OrderedDict(
-        features=frame_encoder(3, 16), head=max_pool_classifier(32, len(train.classes))))
+    image_net = image_network(len(train.classes))
     training.fit(image_net, train, recipe=config["recipe"], verbose=False)
     features = {k: v for k, v in image_net.state_dict().items() if k.startswith("features.")}
     inflate.inflate_state_dict(features, model, init=config["init"], strict=False)
