@@ -11,6 +11,10 @@ people use in practice, with the same input contract and the same sign conventio
 
 ``.flo`` is the Middlebury benchmark's file format, which most flow data sets still use (Sintel,
 FlyingChairs); :func:`write_flo` and :func:`read_flo` write it with numpy by hand, byte by byte.
+
+OpenCV is an optional dependency of ``lectures_lib`` (see :mod:`lectures_lib.video_io`): the two
+flows import it when called and, where it is missing, raise an ``ImportError`` that says what to
+install (``pip install opencv-python-headless``). The ``.flo`` functions need only numpy.
 """
 
 from __future__ import annotations
@@ -19,16 +23,16 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
 from .checks import check_choice, check_positive, check_positive_int
 from .flow import Frame, check_flow, gray_pair
+from .video_io import opencv
 
-_PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
-            "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-            "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
+_PRESETS = {"ultrafast": "DISOPTICAL_FLOW_PRESET_ULTRAFAST",     # names in cv2, read on use
+            "fast": "DISOPTICAL_FLOW_PRESET_FAST",
+            "medium": "DISOPTICAL_FLOW_PRESET_MEDIUM"}
 _MAGIC = 202021.25          # "PIEH" read as a little-endian float32: the .flo signature
 
 
@@ -61,6 +65,7 @@ def farneback(frame0: Frame, frame1: Frame, *, pyr_scale: float = 0.5, levels: i
     coarser level at all (the flow is bit-identical with ``levels`` 1, 3 or 8; at 128 x 128 it
     builds them), so it cannot follow more than about 6 px of motion on
     :mod:`lectures_lib.flow_truth`'s textures; :func:`dis` with the ``"medium"`` preset can.
+    Needs OpenCV (see :func:`lectures_lib.video_io.opencv`).
 
     Args:
         frame0, frame1: frames ``I_t`` and ``I_{t+1}`` (see :func:`lectures_lib.flow.as_gray`);
@@ -82,6 +87,7 @@ def farneback(frame0: Frame, frame1: Frame, *, pyr_scale: float = 0.5, levels: i
     check_positive_int(levels=levels, window=window, iterations=iterations, poly_n=poly_n)
     if pyr_scale >= 1:
         raise ValueError(f"pyr_scale must be in (0, 1), got {pyr_scale!r}")
+    cv2 = opencv()
     return _per_pair(frame0, frame1, lambda a, b: cv2.calcOpticalFlowFarneback(
         a, b, None, pyr_scale, levels, window, iterations, poly_n, poly_sigma, 0), name="farneback")
 
@@ -93,7 +99,7 @@ def dis(frame0: Frame, frame1: Frame, *, preset: str = "medium") -> torch.Tensor
     coarse to fine by inverse compositional Lucas–Kanade, their flows are blended into a dense
     field, and a variational step refines it. The ``"medium"`` preset follows about 12 px of motion
     at 112 px, where :func:`farneback` fails; ``"ultrafast"`` and ``"fast"`` trade accuracy for
-    speed and fail there too.
+    speed and fail there too. Needs OpenCV (see :func:`lectures_lib.video_io.opencv`).
 
     Args:
         frame0, frame1: frames ``I_t`` and ``I_{t+1}`` (see :func:`lectures_lib.flow.as_gray`),
@@ -108,7 +114,8 @@ def dis(frame0: Frame, frame1: Frame, *, preset: str = "medium") -> torch.Tensor
         (ECCV), arXiv:1603.03590.
     """
     check_choice("preset", preset, tuple(_PRESETS))
-    method = cv2.DISOpticalFlow_create(_PRESETS[preset])
+    cv2 = opencv()
+    method = cv2.DISOpticalFlow_create(getattr(cv2, _PRESETS[preset]))
     return _per_pair(frame0, frame1, lambda a, b: method.calc(a, b, None), name="dis",
                      min_side=12)
 

@@ -2,18 +2,45 @@
 
 Decoders hand out ``(T, H, W, 3)`` uint8 frames in RGB order here (OpenCV's own order is BGR,
 converted on the way in and out). Lossless FFV1 in an ``.avi`` round-trips exactly.
+
+OpenCV is not a hard dependency of ``lectures_lib``: Colab and many machines already have one of its
+wheels (``opencv-python``, ``-headless``, ``-contrib``), and installing a second beside it breaks
+``import cv2``. It is imported on first use by :func:`opencv`; where it is missing, reading or
+writing a video raises an ``ImportError`` that says what to install:
+``pip install opencv-python-headless``, or the project's extra, ``lectures_lib[opencv]``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from types import ModuleType
 
-import cv2
 import numpy as np
 
 from .checks import check_positive, check_positive_int
 from .video import check_layout
+
+OPENCV_MISSING = ("OpenCV (the module cv2) is not installed; lectures_lib needs it to read and "
+                  "write videos and for its reference flows: pip install opencv-python-headless "
+                  "(or install lectures_lib with its extra, lectures_lib[opencv]). It is not a "
+                  "hard dependency so that it never installs a second OpenCV beside yours.")
+
+
+def opencv() -> ModuleType:
+    """OpenCV's ``cv2`` module, imported on first use.
+
+    Why: OpenCV is an optional dependency (see the module docstring), so a missing one should fail
+    where it is needed, naming what to install, not when ``lectures_lib`` is imported. An OpenCV
+    that is present but fails to load (a missing system library) raises its own error unchanged.
+    """
+    try:
+        import cv2
+    except ModuleNotFoundError as err:
+        if err.name != "cv2":
+            raise
+        raise ImportError(OPENCV_MISSING, name="cv2") from err
+    return cv2
 
 
 def sample_video_path(name: str = "bikes.mp4") -> Path:
@@ -40,6 +67,9 @@ def read_video(path: str | Path, *, max_frames: int | None = None,
                size: tuple[int, int] | None = None) -> tuple[np.ndarray, float]:
     """Decode a video file with OpenCV into RGB frames.
 
+    Why: real footage for the lessons, in the book's ``(T, H, W, C)`` layout. Needs OpenCV (see
+    :func:`opencv`).
+
     Args:
         path: the video file.
         max_frames: stop after this many frames (all frames when None).
@@ -57,6 +87,7 @@ def read_video(path: str | Path, *, max_frames: int | None = None,
         if not isinstance(size, (tuple, list)) or len(size) != 2:
             raise ValueError(f"size must be (H, W), got {size!r}")
         check_positive_int(height=size[0], width=size[1])
+    cv2 = opencv()
     cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened():
@@ -83,7 +114,7 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float, *, codec: str 
     The default codec, FFV1 in an ``.avi``, is lossless: :func:`read_video` gives the frames back
     exactly. ``MJPG`` (.avi) and ``VP90`` (.webm) are lossy alternatives; H.264 is not available in
     OpenCV's PyPI wheels. Height and width must be even: OpenCV stores colour at half resolution
-    (4:2:0) and would silently drop an odd last row or column.
+    (4:2:0) and would silently drop an odd last row or column. Needs OpenCV (see :func:`opencv`).
     """
     check_layout(frames, "(T, H, W, C)", channels=3, dtype="uint8")
     if frames.shape[1] % 2 or frames.shape[2] % 2:
@@ -94,6 +125,7 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float, *, codec: str 
     check_positive(fps=fps)
     path = Path(path)
     T, H, W, _ = frames.shape
+    cv2 = opencv()
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), float(fps), (W, H))
     try:
         if not writer.isOpened():
