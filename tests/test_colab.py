@@ -87,7 +87,9 @@ def colab_pins() -> dict[str, str | None]:
 
 def say(request, text: str) -> None:
     """Print a line past pytest's capture: the test's report (versions, times)."""
-    request.config.pluginmanager.get_plugin("terminalreporter").write_line(text)
+    plugins = request.config.pluginmanager
+    with plugins.get_plugin("capturemanager").global_and_fixture_disabled():
+        plugins.get_plugin("terminalreporter").write_line(text)
 
 
 def run(cmd: list, **kwargs) -> str:
