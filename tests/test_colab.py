@@ -141,7 +141,9 @@ def colab(request):
     (purelib / "google" / "colab" / "__init__.py").write_text('"""Colab, played by tests."""\n')
     (purelib / "colab_played.pth").write_text("import google.colab\n")
     built = time.perf_counter() - start
-    run([str(python), "-c", "import cv2"])   # opencv-python needs the system's libGL (libgl1)
+    done = subprocess.run([str(python), "-c", "import cv2"], capture_output=True, text=True)
+    assert done.returncode == 0, ("Colab's opencv-python (not headless) needs the system's libGL "
+                                  f"and glib (Debian: libgl1 libglib2.0-0):\n{done.stderr}")
     kernels.mkdir(parents=True)
     (kernels / "kernel.json").write_text(json.dumps({
         "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
