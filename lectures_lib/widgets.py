@@ -28,7 +28,7 @@ def raw_size_explorer() -> w.VBox:
     resolution = w.Dropdown(options=list(RESOLUTIONS), value="SD 640x480", description="frames")
     fps = w.FloatLogSlider(value=30, base=2, min=0, max=7, description="fps")
     seconds = w.FloatLogSlider(value=60, base=10, min=0, max=4, description="seconds")
-    sample = w.ToggleButtons(options={"uint8": 1, "float32": 4}, value=1, description="sample")
+    sample = w.ToggleButtons(options=[("uint8", 1), ("float32", 4)], value=1, description="sample")
     out = w.HTML()
 
     def update(_: object = None) -> None:
