@@ -1,4 +1,4 @@
-"""Datasets: the procedural mini video dataset, and a folder of real videos laid out like UCF-101.
+"""Datasets: the procedural mini video dataset (real ones are in :mod:`lectures_lib.datasets`).
 
 Why a generated dataset: real video datasets reward a single-frame model for recognising the
 *scene* (a pool means "swimming"). In the mini dataset the motion classes are built so that no
@@ -10,13 +10,12 @@ deterministically from ``(seed, split, index)`` on the fly; nothing is stored on
 from __future__ import annotations
 
 import operator
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .checks import check_choice, check_int, check_positive, check_positive_int, check_shape
+from .checks import check_choice, check_int, check_positive_int
 from .drawing import noise_bank, render
 from .synthetic import (
     MOTION_CLASSES,
@@ -26,11 +25,10 @@ from .synthetic import (
     check_config,
     sample_params,
 )
-from .video import frames_to_clip, random_clip, resample_indices, uniform_clips
-from .video_io import read_video
+from .video import random_clip, uniform_clips
 
-__all__ = ["MOTION_CLASSES", "ORDER_CLASSES", "MiniVideoConfig", "MiniVideos", "VideoFolder",
-           "STANDARD_SIZES", "standard_splits"]
+__all__ = ["MOTION_CLASSES", "ORDER_CLASSES", "MiniVideoConfig", "MiniVideos", "STANDARD_SIZES",
+           "standard_splits"]
 
 
 class MiniVideos(Dataset):
@@ -171,67 +169,3 @@ def standard_splits(config: MiniVideoConfig = MiniVideoConfig(), *, seed: int = 
     return {split: MiniVideos(split, STANDARD_SIZES[split], config, seed=seed, cache=True,
                               clip_len=clip_len, num_clips=num_clips) for split in splits}
 
-
-class VideoFolder(Dataset):
-    """Real videos laid out like UCF-101, ``root/<class>/<video>.avi``, sampled into clips.
-
-    Every item decodes its file with OpenCV (:func:`lectures_lib.video.read_video`), optionally
-    resamples the frame rate, and takes one random clip (training) or ``num_clips`` uniform ones.
-
-    Args:
-        root: the folder of class folders; classes are the sorted folder names.
-        clip_len, stride: frames per clip and the step between them.
-        size: resize frames to ``(H, W)``; None keeps the file's size.
-        fps: resample every video to this frame rate first; None keeps the file's rate.
-        num_clips: return ``(num_clips, C, T, H, W)`` uniform clips per video instead of one.
-        seed: fixes the random clips, with the index and :meth:`set_epoch`.
-        extensions: which files are videos.
-    """
-
-    def __init__(self, root: str | Path, *, clip_len: int = 16, stride: int = 1,
-                 size: tuple[int, int] | None = None, fps: float | None = None,
-                 num_clips: int | None = None, seed: int = 0,
-                 extensions: tuple[str, ...] = (".avi", ".mp4", ".webm", ".mkv", ".mov")) -> None:
-        check_positive_int(clip_len=clip_len, stride=stride)
-        check_int(0, seed=seed)
-        if num_clips is not None:
-            check_positive_int(num_clips=num_clips)
-        if fps is not None:
-            check_positive(fps=fps)
-        if size is not None:
-            check_shape("size", size, rank=2)
-        if isinstance(extensions, str) or not extensions:
-            raise ValueError(f"extensions must be a tuple such as ('.avi',), got {extensions!r}")
-        root = Path(root)
-        if not root.is_dir():
-            raise FileNotFoundError(f"no folder of class folders at {root}")
-        folders = sorted(d for d in root.iterdir() if d.is_dir())
-        self.samples = [(f, label) for label, d in enumerate(folders) for f in sorted(d.iterdir())
-                        if f.suffix.lower() in extensions]
-        if not self.samples:
-            raise ValueError(f"{root} holds no videos ({', '.join(extensions)}) in class folders "
-                             f"laid out as root/<class>/<video>")
-        self.classes = tuple(d.name for d in folders)
-        self.clip_len, self.stride, self.size, self.fps = clip_len, stride, size, fps
-        self.num_clips, self.seed, self.epoch = num_clips, seed, 0
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def set_epoch(self, epoch: int) -> None:
-        check_int(0, epoch=epoch)
-        self.epoch = epoch
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        if not 0 <= operator.index(index) < len(self):
-            raise IndexError(f"index must be in [0, {len(self)}), got {index}")
-        path, label = self.samples[index]
-        frames, src_fps = read_video(path, size=self.size)
-        if self.fps is not None:
-            frames = frames[resample_indices(len(frames), src_fps, self.fps)]
-        if self.num_clips is not None:
-            idx = uniform_clips(len(frames), self.clip_len, self.num_clips, stride=self.stride)
-            return torch.stack([frames_to_clip(frames[i]) for i in idx]), label
-        rng = np.random.default_rng([self.seed, index, self.epoch])
-        return frames_to_clip(
-            frames[random_clip(len(frames), self.clip_len, stride=self.stride, rng=rng)]), label

@@ -26,6 +26,13 @@ OPENCV_MISSING = ("OpenCV (the module cv2) is not installed; lectures_lib needs 
                   "(or install lectures_lib with its extra, lectures_lib[opencv]). It is not a "
                   "hard dependency so that it never installs a second OpenCV beside yours.")
 
+COMPLETE_FRACTION = 0.95
+"""A file that decodes fewer than this fraction of the frames its header announces is truncated.
+
+Not 1: OpenCV's frame count comes from the container's header, which is known to be a few frames
+off for some healthy files (variable frame rate, edit lists, files trimmed without re-encoding).
+"""
+
 
 def opencv() -> ModuleType:
     """OpenCV's ``cv2`` module, imported on first use.
@@ -77,6 +84,12 @@ def read_video(path: str | Path, *, max_frames: int | None = None,
 
     Returns:
         ``(frames, fps)``: frames ``(T, H, W, 3)`` uint8 in RGB order, and the file's frame rate.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: naming ``path``, when OpenCV cannot open it, decodes no frame from it, or
+            stops decoding before :data:`COMPLETE_FRACTION` of the frames its header announces
+            (a truncated or corrupt file; the frames that did decode are never padded out).
     """
     path = Path(path)
     if not path.is_file():
@@ -93,6 +106,7 @@ def read_video(path: str | Path, *, max_frames: int | None = None,
         if not cap.isOpened():
             raise ValueError(f"OpenCV cannot open {path} as a video")
         fps = float(cap.get(cv2.CAP_PROP_FPS))
+        announced = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))  # <= 0 when the container has none
         frames = []
         while max_frames is None or len(frames) < max_frames:
             ok, bgr = cap.read()
@@ -105,6 +119,10 @@ def read_video(path: str | Path, *, max_frames: int | None = None,
         cap.release()
     if not frames:
         raise ValueError(f"{path} holds no decodable frames")
+    expected = announced if max_frames is None else min(announced, max_frames)
+    if len(frames) < COMPLETE_FRACTION * expected:
+        raise ValueError(f"{path} is truncated or corrupt: OpenCV decoded {len(frames)} of the "
+                         f"{expected} frames its header announces")
     return np.stack(frames), fps
 
 

@@ -1,11 +1,10 @@
-"""Unit tests for the mini video dataset (lectures_lib.data, lectures_lib.synthetic) and
-VideoFolder."""
+"""Unit tests for the mini video dataset (lectures_lib.data, lectures_lib.synthetic)."""
 
 import numpy as np
 import pytest
 import torch
 
-from lectures_lib import data, drawing, events, synthetic, video, video_io
+from lectures_lib import data, drawing, events, synthetic
 
 
 def test_videos_are_deterministic_per_seed_split_and_index():
@@ -154,49 +153,6 @@ def test_dataset_errors(kwargs, match):
         data.MiniVideos("train", 4).batch([4])
 
 
-@pytest.fixture
-def video_root(tmp_path):
-    rng = np.random.default_rng(0)
-    for name, n in (("jump", 2), ("run", 1)):
-        (tmp_path / name).mkdir()
-        for k in range(n):
-            frames = rng.integers(0, 256, (30, 16, 20, 3), dtype=np.uint8)
-            video_io.write_video(tmp_path / name / f"v{k}.avi", frames, fps=10)
-    (tmp_path / "run" / "notes.txt").write_text("not a video")
-    return tmp_path
-
-
-def test_video_folder_lists_classes_and_samples_clips(video_root):
-    ds = data.VideoFolder(video_root, clip_len=8, stride=2)
-    assert ds.classes == ("jump", "run") and len(ds) == 3
-    clip, label = ds[2]
-    assert clip.shape == (3, 8, 16, 20) and label == 1
-    assert torch.equal(clip, ds[2][0])
-    full = video.frames_to_clip(video_io.read_video(video_root / "run" / "v0.avi")[0])
-    # 8 frames, stride 2
-    assert [s for s in range(30 - 14) if torch.equal(full[:, s:s + 15:2], clip)] != []
-
-
-def test_video_folder_resamples_resizes_and_multi_clips(video_root):
-    ds = data.VideoFolder(video_root, clip_len=4, size=(8, 10), fps=5, num_clips=3)
-    clips, label = ds[0]
-    assert clips.shape == (3, 3, 4, 8, 10) and label == 0
-
-
-def test_video_folder_errors_name_the_problem(video_root, tmp_path_factory):
-    with pytest.raises(FileNotFoundError, match="no folder of class folders"):
-        data.VideoFolder(video_root / "missing")
-    empty = tmp_path_factory.mktemp("empty")
-    (empty / "a").mkdir()
-    with pytest.raises(ValueError, match="holds no videos"):
-        data.VideoFolder(empty)
-    (video_root / "jump" / "broken.avi").write_bytes(b"garbage" * 50)
-    ds = data.VideoFolder(video_root, clip_len=4)
-    broken = [i for i, (p, _) in enumerate(ds.samples) if p.name == "broken.avi"][0]
-    with pytest.raises(ValueError, match="broken.avi"):
-        ds[broken]
-
-
 def test_standard_splits_are_the_same_videos_everywhere():
     small = data.MiniVideoConfig(frames=8, height=16, width=16)
     splits = data.standard_splits(small)
@@ -287,19 +243,3 @@ CFG = data.MiniVideoConfig(frames=8, height=16, width=16)
 def test_wrong_calls_name_what_was_expected(call, error, match):
     with pytest.raises(error, match=match):
         call()
-
-
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(size=16), ValueError, "size must be 2 positive integers, got 16"),
-    (dict(extensions=".avi"), ValueError, r"extensions must be a tuple such as \('.avi',\)"),
-    (dict(seed=-1), ValueError, "seed must be an integer >= 0, got -1"),
-])
-def test_video_folder_wrong_arguments(video_root, kwargs, error, match):
-    with pytest.raises(error, match=match):
-        data.VideoFolder(video_root, **kwargs)
-
-
-@pytest.mark.parametrize("index", [3, -1])
-def test_video_folder_index_out_of_range(video_root, index):
-    with pytest.raises(IndexError, match=rf"index must be in \[0, 3\), got {index}"):
-        data.VideoFolder(video_root)[index]

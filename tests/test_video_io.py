@@ -48,6 +48,20 @@ def test_read_video_errors_name_the_file(tmp_path):
         video_io.read_video(empty)
 
 
+@pytest.mark.parametrize("codec, keep", [("FFV1", 0.5), ("FFV1", 0.9), ("MJPG", 0.9)])
+def test_a_truncated_video_raises_not_a_shorter_one(tmp_path, codec, keep):
+    frames = np.random.default_rng(0).integers(0, 256, size=(20, 32, 32, 3), dtype=np.uint8)
+    data = video_io.write_video(tmp_path / "clip.avi", frames, fps=10, codec=codec).read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[:int(len(data) * keep)])
+    with pytest.raises(ValueError, match=r"cut.avi is truncated or corrupt: OpenCV decoded 1?\d "
+                                         r"of the 20 frames its header announces"):
+        video_io.read_video(cut)
+    with pytest.raises(ValueError, match="of the 19 frames"):
+        video_io.read_video(cut, max_frames=19)
+    assert len(video_io.read_video(cut, max_frames=5)[0]) == 5     # the frames asked for are there
+
+
 def test_write_video_errors(tmp_path, frames):
     with pytest.raises(ValueError, match="four-character codec"):
         video_io.write_video(tmp_path / "a.avi", frames, fps=5, codec="H26")
