@@ -27,15 +27,19 @@ Printed numbers that depend on the order of floating-point sums (losses, accurac
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from . import checkpoints, distributed
+from .blocks import use_channels_last
 from .checks import (
     check_choice,
     check_int,
@@ -145,7 +149,7 @@ def _check_model_and_data(model: nn.Module, dataset: Dataset, device: torch.devi
 
 
 def _progress(total: int, desc: str):
-    if sys.stderr.isatty():
+    if sys.stderr.isatty() and distributed.is_main() and importlib.util.find_spec("tqdm"):
         from tqdm.auto import tqdm
         return tqdm(total=total, desc=desc, leave=False)
     return None
@@ -159,10 +163,52 @@ def _optimiser(model: nn.Module, recipe: Recipe, steps: int):
     return opt, torch.optim.lr_scheduler.ConstantLR(opt, factor=1.0)
 
 
+def _epoch(model: nn.Module, train: Dataset, opt, sched, recipe: Recipe, epoch: int,
+           classes: int, device: torch.device, speed: dict[str, bool]) -> dict:
+    """Train one epoch; return its record (sums reduced over the ranks)."""
+    model.train()
+    start, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
+    bar = _progress(len(train), f"epoch {epoch}/{recipe.epochs}")
+    for x, y, weight in distributed.epoch_batches(train, recipe.batch_size,
+                                                  seed=recipe.seed * 1000 + epoch):
+        check_labels(y, size=len(y), classes=classes)
+        x, y = to_device(x, device), y.to(device, non_blocking=True)
+        if speed["channels_last"]:
+            x = distributed.channels_last(x)
+        with distributed.autocast(device, speed):
+            if isinstance(model, nn.parallel.DistributedDataParallel):
+                loss, out = model(x, y)
+            elif isinstance(model, OwnLoss):
+                loss, out = model.training_loss(x, y)
+            else:
+                out = model(x)
+                loss = nn.functional.cross_entropy(out, y)
+        opt.zero_grad(set_to_none=True)
+        (loss if weight == 1.0 else loss * weight).backward()
+        opt.step()
+        sched.step()
+        n = len(y) if weight else 0
+        seen += n
+        loss_sum += loss.item() * n
+        correct += (out.argmax(1) == y).sum().item() if n else 0
+        if bar is not None:
+            bar.update(n * distributed.world_size())
+    if bar is not None:
+        bar.close()
+    loss_sum, correct, seen = distributed.all_sum(loss_sum, correct, seen)
+    seconds = time.perf_counter() - start
+    return {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen,
+            "seconds": seconds, "clips_per_s": seen / seconds}
+
+
 def fit(model: nn.Module, train: Dataset, val: Dataset | None = None, *,
         recipe: Recipe = BOOK_RECIPE, device: torch.device | str | None = None,
-        verbose: bool = True) -> History:
+        verbose: bool = True, checkpoint: str | Path | None = None, resume: bool = False,
+        amp: bool | None = None) -> History:
     """Train ``model`` on ``train`` with ``recipe``; evaluate on ``val`` after every epoch.
+
+    Under ``torchrun`` the same call trains data-parallel (:mod:`lectures_lib.distributed`): each
+    process takes its share of every global batch; only rank 0 prints and saves.
 
     Args:
         model: maps inputs (a clip batch or a tuple of tensors) to ``(B, K)`` logits or
@@ -171,52 +217,40 @@ def fit(model: nn.Module, train: Dataset, val: Dataset | None = None, *,
         recipe: epochs, batch size, optimiser, schedule and seed.
         device: where to train (default: where the model is, see :func:`model_device`).
         verbose: print one rounded line per epoch.
+        checkpoint: save a checkpoint here after every epoch (None: save nothing).
+        resume: continue from ``checkpoint`` after its last epoch (the same recipe is required).
+        amp: bf16 autocast on CUDA; None switches it on where the GPU supports it.
     """
     if not isinstance(recipe, Recipe):
         raise TypeError(f"recipe must be a Recipe, got {type(recipe).__name__}")
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs the checkpoint= to resume from")
     device = model_device(model, device)
+    speed = distributed.cuda_speedups(device, amp)
     model.to(device)
     classes = _check_model_and_data(model, train, device)
+    if speed["channels_last"]:
+        use_channels_last(model)
     seed_everything(recipe.seed)
     opt, sched = _optimiser(model, recipe, recipe.epochs * -(-len(train) // recipe.batch_size))
-    history = History()
-    for epoch in range(1, recipe.epochs + 1):
+    history, done = History(), 0
+    if resume:
+        done, history.epochs = checkpoints.load_checkpoint(checkpoint, model=model, optimiser=opt,
+                                                           scheduler=sched, recipe=recipe)
+    trained = distributed.wrap(model, device)
+    for epoch in range(done + 1, recipe.epochs + 1):
         if isinstance(train, EpochDataset):
             train.set_epoch(epoch)
-        model.train()
-        start, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
-        bar = _progress(len(train), f"epoch {epoch}/{recipe.epochs}")
-        for x, y in batches(train, recipe.batch_size, shuffle=True,
-                            seed=recipe.seed * 1000 + epoch):
-            check_labels(y, size=len(y), classes=classes)
-            x, y = to_device(x, device), y.to(device, non_blocking=True)
-            if isinstance(model, OwnLoss):
-                loss, out = model.training_loss(x, y)
-            else:
-                out = model(x)
-                loss = nn.functional.cross_entropy(out, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            seen += len(y)
-            loss_sum += loss.item() * len(y)
-            correct += (out.argmax(1) == y).sum().item()
-            if bar is not None:
-                bar.update(len(y))
-        if bar is not None:
-            bar.close()
-        seconds = time.perf_counter() - start
-        record = {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen,
-                  "seconds": seconds, "clips_per_s": seen / seconds}
+        record = _epoch(trained, train, opt, sched, recipe, epoch, classes, device, speed)
         if val is not None:
             record["val_acc"] = evaluate(model, val, batch_size=2 * recipe.batch_size,
                                          device=device).accuracy
         history.epochs.append(record)
-        if verbose:
+        if checkpoint is not None:
+            checkpoints.save_checkpoint(checkpoint, model=model, optimiser=opt, scheduler=sched,
+                                        epoch=epoch, recipe=recipe, history=history.epochs)
+        if verbose and distributed.is_main():
             print(f"epoch {epoch}/{recipe.epochs}  loss ~{record['train_loss']:.3f}  train acc "
                   f"~{record['train_acc']:.3f}"
                   + (f"  val acc ~{record['val_acc']:.3f}" if val else ""))
     return history
-
-

@@ -1,0 +1,208 @@
+"""Many processes, one training run: PyTorch's own data parallelism, and checkpoints to resume from.
+
+Why: a real dataset takes hours per epoch on one process. ``torchrun`` starts one process per
+device (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` in each one's environment); each process keeps a
+copy of the model, takes its share of every global batch, and ``DistributedDataParallel`` averages
+the gradients, so every copy takes the same step a single process would take on the whole batch::
+
+    global batch (the order evaluation.batches makes)  [i0 i1 i2 i3 i4 i5 i6 i7]
+    rank 0 of 2                                          [i0 i1 i2 i3]  -> grads g0
+    rank 1 of 2                                                      [i4 i5 i6 i7] -> g1
+    all-reduce: every rank steps with (g0 + g1) / 2 = the gradient of the whole batch
+
+Checkpoints (written by rank 0 alone) are in :mod:`lectures_lib.checkpoints`. On CUDA the loop
+also trains in bf16 autocast with channels-last-3d weights (:func:`cuda_speedups`).
+
+Reference: Li et al., "PyTorch Distributed: Experiences on Accelerating Data Parallel Training",
+VLDB 2020, arXiv:2006.15704.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import Dataset, default_collate
+
+from .checks import check_positive_int
+from .devices import Inputs, seed_everything
+from .evaluation import BatchDataset, batches
+
+
+def setup(device: torch.device | str | None = None) -> torch.device:
+    """Join the process group ``torchrun`` describes; without ``torchrun``, do nothing.
+
+    The backend is NCCL for CUDA and gloo for the CPU; each rank takes the GPU ``LOCAL_RANK``.
+
+    Args:
+        device: the device kind to train on; None picks CUDA when there is a GPU, else the CPU.
+
+    Returns:
+        this process's device.
+    """
+    device = torch.device(device if device is not None else
+                          "cuda" if torch.cuda.is_available() else "cpu")
+    if "RANK" not in os.environ or dist.is_initialized():
+        return device
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return device
+
+
+def teardown() -> None:
+    """Leave the process group, if this process joined one."""
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def rank() -> int:
+    """This process's rank (0 without a process group)."""
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
+def world_size() -> int:
+    """How many processes train together (1 without a process group)."""
+    return dist.get_world_size() if dist.is_initialized() else 1
+
+
+def is_main() -> bool:
+    """Whether this is rank 0: the process that prints, shows progress and saves."""
+    return rank() == 0
+
+
+class _TrainingLoss(nn.Module):
+    """``(x, y) -> (loss, outputs)``: the model's own ``training_loss``, or cross-entropy."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: Inputs, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if hasattr(self.model, "training_loss"):
+            return self.model.training_loss(x, y)
+        out = self.model(x)
+        return nn.functional.cross_entropy(out, y), out
+
+
+def wrap(model: nn.Module, device: torch.device) -> nn.Module:
+    """``model`` itself in one process; in several, ``DistributedDataParallel`` over a module
+    whose forward ``(x, y) -> (loss, outputs)`` is the training loss (so that a model's own
+    ``training_loss`` also runs through DDP and its gradients are averaged).
+
+    Args:
+        model: the model, already on ``device``.
+        device: this process's device.
+    """
+    if world_size() == 1:
+        return model
+    ids = [device.index] if device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(_TrainingLoss(model), device_ids=ids)
+
+
+def share(indices: list[int]) -> tuple[list[int], float]:
+    """This rank's part of a global batch, and the weight of its mean loss.
+
+    Rank ``r`` takes the ``r``-th of ``world_size()`` contiguous, nearly equal chunks. Its mean loss
+    is weighted by ``len(part) * world / len(indices)``, so that DDP's average of the ranks'
+    gradients is exactly the gradient of the mean loss over the whole global batch, even when the
+    chunks differ in size. A rank whose chunk is empty (a last batch smaller than the world) runs
+    the batch's first item with weight 0, so that every rank still joins the gradient all-reduce.
+
+    Args:
+        indices: the global batch's dataset indices, in the order every rank agrees on.
+    """
+    parts = torch.tensor_split(torch.tensor(indices), world_size())
+    part = parts[rank()].tolist()
+    if not part:
+        return indices[:1], 0.0
+    return part, len(part) * world_size() / len(indices)
+
+
+def global_batches(dataset: Dataset, batch_size: int, *, seed: int):
+    """Yield ``(inputs, labels, weight)``: this rank's share (:func:`share`) of each global batch.
+
+    The global batches are those of ``evaluation.batches(dataset, batch_size, shuffle=True,
+    seed=seed)``, in the same order, so ``N`` ranks see together what one process sees.
+
+    Args:
+        dataset: ``(input, label)`` items, or a :class:`~lectures_lib.evaluation.BatchDataset`.
+        batch_size: the global batch size (every rank's shares together).
+        seed: fixes the shuffled order, as in ``evaluation.batches``.
+    """
+    check_positive_int(batch_size=batch_size)
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)).tolist()
+    for i in range(0, len(order), batch_size):
+        part, weight = share(order[i:i + batch_size])
+        if isinstance(dataset, BatchDataset):
+            x, y = dataset.batch(part)
+        else:
+            x, y = default_collate([dataset[j] for j in part])
+        yield x, y, weight
+
+
+def epoch_batches(dataset: Dataset, batch_size: int, *, seed: int):
+    """Yield ``(inputs, labels, weight)``: ``evaluation.batches(..., shuffle=True)`` with weight 1
+    in one process, this rank's share of each global batch (:func:`global_batches`) in several.
+
+    Args:
+        dataset: ``(input, label)`` items, or a :class:`~lectures_lib.evaluation.BatchDataset`.
+        batch_size: the global batch size.
+        seed: fixes the shuffled order; with several processes, also each rank's random state.
+    """
+    if world_size() == 1:
+        for x, y in batches(dataset, batch_size, shuffle=True, seed=seed):
+            yield x, y, 1.0
+    else:
+        seed_everything(seed * 100 + rank())          # per-rank streams, a function of the epoch
+        yield from global_batches(dataset, batch_size, seed=seed)
+
+
+def all_sum(*values: float) -> list[float]:
+    """Each value summed over the ranks (the values themselves with one process)."""
+    if world_size() == 1:
+        return list(values)
+    total = torch.tensor(values, dtype=torch.float64)
+    dist.all_reduce(total)
+    return total.tolist()
+
+
+def cuda_speedups(device: torch.device, amp: bool | None = None) -> dict[str, bool]:
+    """Which speed-ups the training loop switches on: bf16 autocast and channels-last-3d weights.
+
+    Both help on a CUDA GPU (tensor cores; cuDNN's NDHWC kernels) and are left off elsewhere, so a
+    CPU run is unchanged.
+
+    Args:
+        device: where the model trains.
+        amp: bf16 autocast on (True), off (False), or on exactly when the GPU supports bf16 (None).
+
+    Returns:
+        ``{"amp": ..., "channels_last": ...}``.
+    """
+    cuda = device.type == "cuda"
+    if amp and not cuda:
+        raise ValueError(f"amp (bf16 autocast) is for CUDA devices, got {device}")
+    if amp is None:
+        amp = cuda and torch.cuda.is_bf16_supported()
+    return {"amp": bool(amp), "channels_last": cuda}
+
+
+def autocast(device: torch.device, speed: dict[str, bool]):
+    """The context a training step runs in: bf16 autocast when ``speed["amp"]``, else nothing."""
+    if speed["amp"]:
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def channels_last(x: Inputs) -> Inputs:
+    """5-D inputs (and each 5-D tensor of a tuple) in channels-last-3d memory order."""
+    if isinstance(x, (tuple, list)):
+        return tuple(channels_last(t) for t in x)
+    return x.contiguous(memory_format=torch.channels_last_3d) if x.ndim == 5 else x
+
+

@@ -1,0 +1,192 @@
+"""One command to train any of the book's models, on the mini dataset or a folder of real videos.
+
+Why: a notebook is the place to learn a model; a long run on a real dataset wants a command that
+can be started under ``torchrun``, killed and resumed. The command is a thin layer over the same
+library a chapter uses: a :mod:`lectures_lib.zoo` model, :func:`lectures_lib.training.fit` with the
+book's recipe, and :func:`lectures_lib.evaluation.evaluate` at the end::
+
+    python -m lectures_lib.train --model "3D CNN" --data mini --epochs 5
+    torchrun --standalone --nproc-per-node 2 -m lectures_lib.train --model "3D CNN" \\
+        --checkpoint runs/3dcnn.pt --resume
+    python -m lectures_lib.train --model "C3D (small)" --data ucf101 --root UCF-101 \\
+        --split-dir ucfTrainTestlist --fold 1 --workers 8
+
+``--help`` lists every option; rank 0 alone prints, shows progress and writes the checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from . import data, distributed, evaluation, training, zoo
+
+CLIP_MODELS = tuple(e.name for e in zoo.ENTRIES if e.inputs == "clip")
+"""The models the command trains: every zoo entry that takes one clip (not two-stream)."""
+
+
+class WorkerBatches(Dataset):
+    """A dataset whose :meth:`batch` decodes its items in ``workers`` ``DataLoader`` processes.
+
+    Args:
+        dataset: ``(clip, label)`` items, e.g. a :class:`~lectures_lib.datasets.VideoClips`.
+        workers: decoding processes per batch.
+        worker_init_fn: run in each worker as it starts.
+    """
+
+    def __init__(self, dataset: Dataset, workers: int, *,
+                 worker_init_fn: Callable[[int], None] | None = None) -> None:
+        self.dataset, self.workers, self.init = dataset, workers, worker_init_fn
+        self.classes = getattr(dataset, "classes", ())
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int):
+        return self.dataset[index]
+
+    def set_epoch(self, epoch: int) -> None:
+        """Passed on to the dataset, when it draws new clips each epoch."""
+        if hasattr(self.dataset, "set_epoch"):
+            self.dataset.set_epoch(epoch)
+
+    def batch(self, indices: list[int]):
+        """The items ``indices`` as one batch, decoded in parallel."""
+        loader = DataLoader(Subset(self.dataset, indices), batch_size=len(indices),
+                            num_workers=min(self.workers, len(indices)),
+                            worker_init_fn=self.init)
+        return next(iter(loader))
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command's options: ``python -m lectures_lib.train --help`` prints them."""
+    recipe = training.BOOK_RECIPE
+    p = argparse.ArgumentParser(
+        prog="python -m lectures_lib.train", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog="The same command runs under torchrun (torchrun --nproc-per-node N -m "
+               "lectures_lib.train ...): gloo on the CPU, NCCL on CUDA, --batch-size is global.")
+    p.add_argument("--model", required=True, choices=CLIP_MODELS, metavar="NAME",
+                   help="a model of the book's zoo, one of: " + "; ".join(CLIP_MODELS))
+    p.add_argument("--data", choices=("mini", "folder", "ucf101", "hmdb51"), default="mini",
+                   help="mini: the book's generated benchmark; folder: real videos in "
+                        "ROOT/train/<class>/<video>, ROOT/test/... and, optionally, ROOT/val/...; "
+                        "ucf101, hmdb51: ROOT's class folders with the official split files")
+    p.add_argument("--root", type=Path, help="the dataset folder (real videos)")
+    p.add_argument("--split-dir", type=Path,
+                   help="the folder of official split files (ucf101: ucfTrainTestlist/)")
+    p.add_argument("--fold", type=int, default=1, help="which official split (ucf101, hmdb51)")
+    p.add_argument("--sizes", type=int, nargs=3, metavar=("TRAIN", "VAL", "TEST"),
+                   default=tuple(data.STANDARD_SIZES.values()),
+                   help="videos per split of the mini dataset")
+    p.add_argument("--clip-len", type=int, default=zoo.CLIP[1],
+                   help="frames per clip (real videos; the zoo's models take 16)")
+    p.add_argument("--frame-size", type=int, nargs=2, default=zoo.CLIP[2:], metavar=("H", "W"),
+                   help="resize frames to H x W (real videos)")
+    p.add_argument("--test-clips", type=int, default=10,
+                   help="clips per test video, averaged (real videos)")
+    p.add_argument("--epochs", type=int, default=recipe.epochs, help="passes over the train split")
+    p.add_argument("--batch-size", type=int, default=recipe.batch_size,
+                   help="clips per step, over all processes together")
+    p.add_argument("--lr", type=float, default=recipe.lr, help="peak learning rate (AdamW)")
+    p.add_argument("--seed", type=int, default=recipe.seed, help="seeds data order and training")
+    p.add_argument("--device", default=None,
+                   help="cpu, cuda or mps; None: CUDA when there is a GPU, else the CPU")
+    p.add_argument("--workers", type=int, default=0,
+                   help="DataLoader processes that decode videos (real videos)")
+    p.add_argument("--checkpoint", type=Path, help="save a checkpoint here after every epoch")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from --checkpoint if it exists (else start afresh)")
+    p.add_argument("--amp", action=argparse.BooleanOptionalAction, default=None,
+                   help="bf16 autocast (CUDA only); None: on where the GPU supports bf16")
+    return p
+
+
+def _datasets(args: argparse.Namespace) -> tuple[Dataset, Dataset | None, Dataset]:
+    """The train, validation (None where the data has none) and test splits."""
+    if args.data == "mini":
+        return tuple(data.MiniVideos(split, size, seed=args.seed, cache=True)
+                     for split, size in zip(("train", "val", "test"), args.sizes))
+    from . import datasets  # real videos: needs OpenCV
+    if args.root is None or (args.data != "folder" and args.split_dir is None):
+        raise ValueError(f"--data {args.data} needs --root" +
+                         (" and --split-dir" if args.data != "folder" else ""))
+    clips = {"clip_len": args.clip_len, "size": tuple(args.frame_size), "seed": args.seed}
+    tests = {**clips, "num_clips": args.test_clips}
+    if args.data == "folder":
+        train = datasets.kinetics(args.root, "train", **clips)
+        val = (datasets.kinetics(args.root, "val", classes=train.classes, **tests)
+               if (args.root / "val").is_dir() else None)
+        test = datasets.kinetics(args.root, "test", classes=train.classes, **tests)
+    else:
+        build = getattr(datasets, args.data)
+        train = build(args.root, args.split_dir, fold=args.fold, **clips)
+        val, test = None, build(args.root, args.split_dir, fold=args.fold, train=False, **tests)
+    if not args.workers:
+        return train, val, test
+    return tuple(s and WorkerBatches(s, args.workers, worker_init_fn=datasets.decode_worker_init)
+                 for s in (train, val, test))
+
+
+def build_model(name: str, classes: int, *, seed: int = 0) -> nn.Module:
+    """The zoo's model ``name``, prepared as its chapter prepares it, for ``classes`` classes.
+
+    The zoo builds every model for 8 classes; for another number the last linear layer is
+    replaced by a new one (initialised after ``torch.manual_seed(seed)``).
+
+    Args:
+        name: a zoo entry that takes one clip (:data:`CLIP_MODELS`).
+        classes: the dataset's number of classes.
+        seed: seeds the new last layer.
+    """
+    entry = zoo.entry(name)
+    model = entry.build()
+    if entry.prepare is not None:
+        entry.prepare(model)
+    if classes != zoo.NUM_CLASSES:
+        name, last = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
+        parent = model.get_submodule(name.rpartition(".")[0])
+        torch.manual_seed(seed)
+        setattr(parent, name.rpartition(".")[2], nn.Linear(last.in_features, classes))
+    return model
+
+
+def main(argv: list[str] | None = None) -> evaluation.Evaluation | None:
+    """Train and test as the options say; rank 0 returns the test evaluation, other ranks None.
+
+    Args:
+        argv: the options (default: the command line).
+    """
+    args = parser().parse_args(argv)
+    if args.resume and args.checkpoint is None:
+        parser().error("--resume needs --checkpoint, the file to resume from")
+    device = distributed.setup(args.device)
+    try:
+        recipe = training.BOOK_RECIPE.replace(epochs=args.epochs, batch_size=args.batch_size,
+                                              lr=args.lr, seed=args.seed)
+        train, val, test = _datasets(args)
+        model = build_model(args.model, len(train.classes), seed=args.seed).to(device)
+        if distributed.is_main():
+            print(f"{args.model}: {len(train)} training videos, {len(train.classes)} classes, "
+                  f"{distributed.world_size()} process(es) on {device.type}, "
+                  f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
+        resume = args.resume and args.checkpoint is not None and args.checkpoint.is_file()
+        training.fit(model, train, val, recipe=recipe, device=device, checkpoint=args.checkpoint,
+                     resume=resume, amp=args.amp)
+        if not distributed.is_main():
+            return None
+        result = evaluation.evaluate(model, test, batch_size=2 * args.batch_size, device=device)
+        clips = f", {args.test_clips} clips each" if args.data != "mini" else ""
+        print(f"test accuracy ~{result.accuracy:.3f} on {len(test)} videos{clips}", flush=True)
+        return result
+    finally:
+        distributed.teardown()
+
+
+if __name__ == "__main__":
+    main()

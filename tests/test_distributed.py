@@ -1,0 +1,163 @@
+"""Data-parallel training and checkpoints (lectures_lib.distributed, lectures_lib.checkpoints):
+ranks share each global batch exactly, 2 torchrun processes train the model 1 process trains,
+and a resumed run ends with the weights of an uninterrupted one."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from lectures_lib import data, distributed, evaluation, training
+from lectures_lib.training import Recipe
+
+
+@pytest.fixture
+def ranks(monkeypatch):
+    """Pretend to be rank r of a world of w: ``ranks(r, w)``."""
+    def be(r, w):
+        monkeypatch.setattr(distributed, "rank", lambda: r)
+        monkeypatch.setattr(distributed, "world_size", lambda: w)
+    return be
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_the_ranks_shares_are_the_global_batches_of_one_process(ranks, world):
+    # 11 videos in batches of 4: the last global batch has 3, shared unevenly by 2 or 3 ranks
+    videos = data.MiniVideos("train", 11, data.MiniVideoConfig(frames=8))
+    plain = TensorDataset(torch.arange(11).float().view(11, 1), torch.arange(11))
+    for dataset in (videos, plain):
+        expected = [y.tolist() for _, y in evaluation.batches(dataset, 4, shuffle=True, seed=5)]
+        shares = []
+        for r in range(world):
+            ranks(r, world)
+            shares.append([(y.tolist(), w) for _, y, w in
+                           distributed.global_batches(dataset, 4, seed=5)])
+        for b, batch in enumerate(expected):
+            got = [shares[r][b] for r in range(world)]
+            assert sum((ys for ys, w in got if w), []) == batch   # together: the global batch
+            # DDP averages the ranks' gradients: the weighted means average to the global mean
+            assert sum(w for _, w in got) == pytest.approx(world)
+            assert all(w == pytest.approx(len(ys) * world / len(batch)) for ys, w in got if w)
+
+
+def test_a_rank_with_an_empty_share_joins_with_weight_zero(ranks):
+    ranks(1, 2)
+    assert distributed.share([7]) == ([7], 0.0)
+    assert distributed.share([7, 8, 9]) == ([9], 2 / 3)
+
+
+def test_one_process_needs_no_process_group(monkeypatch):
+    monkeypatch.delenv("RANK", raising=False)
+    assert distributed.setup("cpu") == torch.device("cpu")
+    assert not torch.distributed.is_initialized()
+    assert (distributed.rank(), distributed.world_size(), distributed.is_main()) == (0, 1, True)
+    assert distributed.all_sum(1.5, 3) == [1.5, 3]
+    model = nn.Linear(2, 2)
+    assert distributed.wrap(model, torch.device("cpu")) is model
+    distributed.teardown()
+
+
+def test_cuda_speedups_are_on_for_cuda_only(monkeypatch):
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert distributed.cuda_speedups(cpu) == {"amp": False, "channels_last": False}
+    assert distributed.cuda_speedups(cpu, False) == {"amp": False, "channels_last": False}
+    with pytest.raises(ValueError, match="amp .* is for CUDA devices, got cpu"):
+        distributed.cuda_speedups(cpu, True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert distributed.cuda_speedups(cuda) == {"amp": True, "channels_last": True}
+    assert distributed.cuda_speedups(cuda, False) == {"amp": False, "channels_last": True}
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert distributed.cuda_speedups(cuda)["amp"] is False
+    clip, image = torch.rand(2, 3, 4, 5, 5), torch.rand(2, 3, 5, 5)
+    a, b = distributed.channels_last((clip, image))
+    assert a.is_contiguous(memory_format=torch.channels_last_3d) and b is image
+    assert torch.equal(a, clip)
+    assert isinstance(distributed.autocast(cpu, {"amp": False}), type(distributed.autocast(
+        cuda, {"amp": False})))
+
+
+class Stop(Exception):
+    """Stands in for a kill between two epochs."""
+
+
+class Interrupted(data.MiniVideos):
+    """Mini videos (a new random clip each epoch) that stop the run when epoch ``stop`` starts."""
+
+    stop = None
+
+    def set_epoch(self, epoch):
+        if epoch == self.stop:
+            raise Stop
+        super().set_epoch(epoch)
+
+
+def noisy_model():
+    """BatchNorm and dropout: resuming must restore running statistics and random states."""
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv3d(3, 4, 3, padding=1), nn.BatchNorm3d(4), nn.ReLU(),
+                         nn.Dropout(0.3), nn.AdaptiveAvgPool3d(1), nn.Flatten(), nn.Linear(4, 8))
+
+
+def test_resuming_gives_the_weights_of_an_uninterrupted_run(tmp_path):
+    train = Interrupted("train", 40, data.MiniVideoConfig(frames=8), clip_len=4, cache=True)
+    val = data.MiniVideos("val", 8, data.MiniVideoConfig(frames=8), clip_len=4)
+    recipe = Recipe(epochs=4, batch_size=16)
+    whole = noisy_model()
+    full = training.fit(whole, train, val, recipe=recipe, verbose=False)
+    path = tmp_path / "run" / "ck.pt"
+    train.stop = 3                                                # killed after 2 epochs
+    with pytest.raises(Stop):
+        training.fit(noisy_model(), train, val, recipe=recipe, checkpoint=path, verbose=False)
+    assert torch.load(path, weights_only=True)["epoch"] == 2
+    assert os.listdir(path.parent) == ["ck.pt"]                   # no temporary file left
+    train.stop, resumed = None, noisy_model()
+    history = training.fit(resumed, train, val, recipe=recipe, checkpoint=path, resume=True,
+                           verbose=False)
+    for key, value in whole.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key
+    assert history["train_loss"] == full["train_loss"] and history["val_acc"] == full["val_acc"]
+    saved = torch.load(path, weights_only=True)
+    assert saved["epoch"] == 4 and saved["recipe"]["epochs"] == 4
+    with pytest.raises(ValueError, match="trained with .* resume with the same recipe"):
+        training.fit(noisy_model(), train, recipe=recipe.replace(lr=1e-3), checkpoint=path,
+                     resume=True)
+    with pytest.raises(FileNotFoundError, match="no checkpoint to resume from"):
+        training.fit(noisy_model(), train, recipe=recipe, checkpoint=tmp_path / "no.pt",
+                     resume=True)
+    with pytest.raises(ValueError, match="resume=True needs the checkpoint="):
+        training.fit(noisy_model(), train, recipe=recipe, resume=True)
+    with pytest.raises(ValueError, match="is for CUDA devices"):
+        training.fit(noisy_model(), train, recipe=recipe, amp=True)
+
+
+def run_cli(*args, torchrun=False, cwd=None):
+    """Run ``python -m lectures_lib.train`` (under torchrun with 2 processes) on one thread."""
+    launcher = ([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                 "--nproc-per-node", "2"] if torchrun else [sys.executable])
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([*launcher, "-m", "lectures_lib.train", *map(str, args)], env=env,
+                            capture_output=True, text=True, timeout=120, cwd=cwd)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_two_torchrun_processes_train_the_model_one_process_trains(tmp_path):
+    # No BatchNorm in this model: each rank would normalise its half of the batch by its own
+    # statistics (SyncBatchNorm needs a GPU), so a BN model matches only approximately. 49 videos
+    # in batches of 12: the last global batch has 1, so rank 1 joins it with an empty share.
+    args = ["--model", "recurrent conv net (GRU)", "--sizes", 49, 8, 16, "--epochs", 2,
+            "--batch-size", 12, "--device", "cpu", "--checkpoint"]
+    one = run_cli(*args, tmp_path / "one.pt")
+    two = run_cli(*args, tmp_path / "two.pt", torchrun=True)
+    assert "1 process(es)" in one and "2 process(es)" in two
+    assert two.count("test accuracy ~") == 1                      # rank 0 alone prints
+    a, b = (torch.load(tmp_path / f"{n}.pt", weights_only=True) for n in ("one", "two"))
+    for key, value in a["model"].items():
+        torch.testing.assert_close(b["model"][key], value, rtol=1e-4, atol=1e-5)
+    for x, y in zip(a["history"], b["history"]):
+        assert x["train_loss"] == pytest.approx(y["train_loss"], rel=1e-6)
+        assert x["train_acc"] == y["train_acc"] and x["val_acc"] == y["val_acc"]

@@ -1,0 +1,144 @@
+"""The training command (lectures_lib.train): its --help, a tiny run, kill and resume, real
+video folders."""
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lectures_lib import train, video_io, zoo
+
+
+def test_help_documents_every_option(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        train.main(["--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    for action in train.parser()._actions:
+        assert action.help and len(action.help) > 10, action.option_strings
+        assert action.option_strings[0] in text
+    for name in train.CLIP_MODELS:
+        assert name.replace(" ", "") in "".join(text.split())    # every model is listed
+    assert "torchrun" in text
+
+
+def test_a_tiny_run_trains_checkpoints_and_tests(tmp_path, capsys):
+    path = tmp_path / "ck.pt"
+    result = train.main(["--model", "early fusion", "--sizes", "32", "8", "16", "--epochs", "1",
+                         "--batch-size", "16", "--device", "cpu", "--checkpoint", str(path),
+                         "--no-amp"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("early fusion: 32 training videos, 8 classes, 1 process(es) on cpu")
+    assert lines[1].startswith("epoch 1/1  loss ~") and "val acc ~" in lines[1]
+    assert lines[2].startswith("test accuracy ~") and lines[2].endswith("on 16 videos")
+    assert 0 <= result.accuracy <= 1 and result.confusion.sum() == 16
+    saved = torch.load(path, weights_only=True)
+    assert saved["epoch"] == 1 and saved["recipe"]["batch_size"] == 16
+
+
+def command(*args):
+    return [sys.executable, "-m", "lectures_lib.train", *map(str, args)]
+
+
+def test_a_killed_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    args = ["--model", "early fusion", "--sizes", 512, 8, 8, "--epochs", 3, "--batch-size", 32,
+            "--device", "cpu", "--resume", "--checkpoint"]
+    killed = tmp_path / "killed.pt"
+    run = subprocess.Popen(command(*args, killed), env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not killed.exists() and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    run.send_signal(signal.SIGKILL)                               # mid-way: after epoch 1
+    assert run.wait() == -signal.SIGKILL
+    assert torch.load(killed, weights_only=True)["epoch"] < 3
+    resumed = subprocess.run(command(*args, killed), env=env, capture_output=True, text=True,
+                             timeout=120)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "epoch 1/3" not in resumed.stdout and "epoch 3/3" in resumed.stdout
+    whole = tmp_path / "whole.pt"
+    subprocess.run(command(*args, whole), env=env, check=True, capture_output=True, timeout=120)
+    a, b = (torch.load(p, weights_only=True) for p in (killed, whole))
+    assert a["epoch"] == b["epoch"] == 3
+    for key, value in b["model"].items():
+        assert torch.equal(a["model"][key], value), key
+
+
+@pytest.fixture
+def video_root(tmp_path):
+    """ROOT/train and ROOT/test with 3 classes of random 20-frame videos."""
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 2), ("test", 1)):
+        for name in ("jump", "run", "swim"):
+            (tmp_path / split / name).mkdir(parents=True)
+            for k in range(n):
+                frames = rng.integers(0, 256, (20, 24, 24, 3), dtype=np.uint8)
+                video_io.write_video(tmp_path / split / name / f"v{k}.avi", frames, fps=10)
+    return tmp_path
+
+
+def test_a_real_video_folder_trains_with_workers_and_multi_clip_tests(video_root, capsys):
+    pytest.importorskip("lectures_lib.datasets")
+    result = train.main(["--model", "3D CNN", "--data", "folder", "--root", str(video_root),
+                         "--test-clips", "2", "--epochs", "1", "--batch-size", "4",
+                         "--workers", "2", "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert "6 training videos, 3 classes" in out
+    assert "on 3 videos, 2 clips each" in out and result.confusion.shape == (3, 3)
+
+
+def test_build_model_replaces_the_last_layer_for_another_number_of_classes():
+    model = train.build_model("C3D (small)", 5)
+    assert [m for m in model.modules() if isinstance(m, nn.Linear)][-1].out_features == 5
+    assert model(torch.rand(2, *zoo.CLIP)).shape == (2, 5)
+    same = train.build_model("C3D (small)", zoo.NUM_CLASSES)
+    reference = zoo.entry("C3D (small)").build()
+    assert all(torch.equal(a, b) for a, b in zip(same.parameters(), reference.parameters()))
+
+
+def test_wrong_options_are_named(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        train.main(["--model", "early fusion", "--resume"])
+    assert "--resume needs --checkpoint" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        train.main(["--model", "two-stream (LK flow, averaged)"])
+    if importlib.util.find_spec("lectures_lib.datasets"):
+        with pytest.raises(ValueError, match="--data folder needs --root"):
+            train.main(["--model", "early fusion", "--data", "folder"])
+        with pytest.raises(ValueError, match="--data ucf101 needs --root and --split-dir"):
+            train.main(["--model", "early fusion", "--data", "ucf101", "--root", "."])
+    with pytest.raises(ValueError, match="amp .* is for CUDA devices"):
+        train.main(["--model", "early fusion", "--sizes", "8", "8", "8", "--device", "cpu",
+                    "--amp"])
+
+
+def test_ucf101_split_files_choose_the_train_and_test_videos(tmp_path, capsys):
+    pytest.importorskip("lectures_lib.datasets")
+    rng, lists = np.random.default_rng(1), tmp_path / "ucfTrainTestlist"
+    lists.mkdir()
+    classes, train_lines, test_lines = ("Jump", "Run"), [], []
+    for c, name in enumerate(classes):
+        (tmp_path / "UCF-101" / name).mkdir(parents=True)
+        for g in (1, 2, 3):
+            video = f"{name}/v_{name}_g0{g}_c01.avi"
+            frames = rng.integers(0, 256, (20, 24, 24, 3), dtype=np.uint8)
+            video_io.write_video(tmp_path / "UCF-101" / video, frames, fps=10)
+            (train_lines.append(f"{video} {c + 1}") if g < 3 else test_lines.append(video))
+    (lists / "classInd.txt").write_text("".join(f"{c + 1} {n}\n" for c, n in enumerate(classes)))
+    (lists / "trainlist01.txt").write_text("\n".join(train_lines) + "\n")
+    (lists / "testlist01.txt").write_text("\n".join(test_lines) + "\n")
+    result = train.main(["--model", "single frame", "--data", "ucf101", "--root",
+                         str(tmp_path / "UCF-101"), "--split-dir", str(lists), "--fold", "1",
+                         "--test-clips", "3", "--epochs", "1", "--batch-size", "2",
+                         "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert "4 training videos, 2 classes" in out and "on 2 videos, 3 clips each" in out
+    assert result.confusion.shape == (2, 2) and result.confusion.sum() == 2
