@@ -33,30 +33,37 @@ def seconds(entry: dict | None) -> str:
 
 
 class ChapterTimes(SphinxDirective):
-    """A table of every chapter's measured execution time, in book order."""
+    """A table of every chapter's measured execution time, in the order of ``book/timings.json``
+    (the executor keeps it in book order); a GPU column only once a GPU time was recorded."""
 
     def run(self) -> list[nodes.Node]:
         self.env.note_dependency(TIMINGS)
         times = load_times(self.env.app)
-        rows = ["| chapter | CPU | GPU | measured |", "|---|---|---|---|"]
-        machines = []
-        for name, entry in times.items():
-            cpu, gpu = entry.get("cpu"), entry.get("gpu")
-            dates = ", ".join(sorted({e["date"] for e in (cpu, gpu) if e}))
-            rows.append(f"| {{doc}}`/{Path(name).with_suffix('').as_posix()}` | {seconds(cpu)} "
-                        f"| {seconds(gpu)} | {dates} |")
-            machines += [f"{kind.upper()}: {e['machine']}, torch {e['torch']}"
-                         for kind, e in (("cpu", cpu), ("gpu", gpu)) if e]
-        if len(rows) == 2:
+        if not times:
             raise self.error(f"no times in {TIMINGS}: run python tests/execute_notebooks.py")
-        rows += ["", "Measured on: " + "; ".join(dict.fromkeys(machines)) + "."]
+        gpu = any("gpu" in entry for entry in times.values())
+        rows = ["| chapter | CPU |" + (" GPU |" if gpu else ""),
+                "|---|---|" + ("---|" if gpu else "")]
+        machines, dates = [], set()
+        for name, entry in times.items():
+            rows.append(f"| {{doc}}`/{Path(name).with_suffix('').as_posix()}` "
+                        f"| {seconds(entry.get('cpu'))} |"
+                        + (f" {seconds(entry.get('gpu'))} |" if gpu else ""))
+            for kind in ("cpu", "gpu"):
+                if kind in entry:
+                    e = entry[kind]
+                    machines.append(f"{'a GPU' if kind == 'gpu' else 'a CPU'} ({e['machine']}, "
+                                    f"torch {e['torch']})")
+                    dates.add(e["date"])
+        rows += ["", f"Measured on {' and '.join(dict.fromkeys(machines))}, "
+                     f"{' to '.join(sorted(dates)[::max(1, len(dates) - 1)])}."]
         container = nodes.container(classes=["chapter-times"])
         self.state.nested_parse(StringList(rows, source=TIMINGS), self.content_offset, container)
         return [container]
 
 
 def add_time_to_header(app, doctree: nodes.document) -> None:
-    """Under a chapter's title: how long it takes to run, with a link to the status page."""
+    """Under a chapter's title and its lecture line: how long it takes to run, and a link to all."""
     name = f"{app.env.docname}.ipynb"
     entry = load_times(app).get(name)
     if entry is None or "cpu" not in entry:
@@ -65,17 +72,25 @@ def add_time_to_header(app, doctree: nodes.document) -> None:
     title = next(iter(doctree.findall(nodes.title)), None)
     if title is None:
         return
+    section = title.parent
+    after = section.index(title) + 1
+    first = section[after] if after < len(section) else None
+    if isinstance(first, nodes.paragraph) and first.astext().startswith("Lecture 18"):
+        after += 1                            # keep the title and its lecture line together
     gpu = f", {seconds(entry['gpu'])} on a GPU" if "gpu" in entry else ""
     link = addnodes.pending_xref("", nodes.inline(text="all chapters' times"), refdomain="std",
                                  reftype="doc", reftarget=f"/{STATUS_PAGE}", refexplicit=True,
                                  refdoc=app.env.docname)
     note = nodes.paragraph(classes=["chapter-time"])
     note += nodes.strong(text="Run time: ")
-    note += nodes.Text(f"this chapter runs top to bottom in {seconds(entry['cpu'])} on a CPU "
-                       f"({entry['cpu']['machine']}){gpu}; see ")
+    note += nodes.Text(f"{seconds(entry['cpu'])} on a CPU ({entry['cpu']['machine']}){gpu}; ")
     note += link
-    note += nodes.Text(".")
-    title.parent.insert(title.parent.index(title) + 1, note)
+    section.insert(after, note)
+
+
+def add_stylesheet(app) -> None:
+    app.config.html_static_path.append(str(Path(__file__).with_name("static")))
+    app.add_css_file("booksite.css")
 
 
 def drop_cdn_links(app, doctree: nodes.document, docname: str) -> None:
@@ -87,6 +102,7 @@ def drop_cdn_links(app, doctree: nodes.document, docname: str) -> None:
 
 def setup(app):
     app.add_directive("chapter-times", ChapterTimes)
+    app.connect("builder-inited", add_stylesheet)
     app.connect("doctree-read", add_time_to_header)
     app.connect("doctree-resolved", drop_cdn_links)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
