@@ -135,9 +135,11 @@ class VideoClips(Dataset):
 def decode_worker_init(worker_id: int) -> None:
     """``worker_init_fn`` for a ``DataLoader`` over videos: one OpenCV thread per worker.
 
-    Why: PyTorch gives each worker one torch thread, but OpenCV keeps its own pool, one thread
-    per core, in every worker; ``num_workers`` workers then run ``num_workers`` times as many
-    threads as there are cores.
+    Why: PyTorch gives each worker one torch thread, but OpenCV keeps its own pool, and FFmpeg's
+    decoder its own threads, one per core, in every worker: ``num_workers`` workers would run
+    ``num_workers`` times as many threads as there are cores. Since
+    :func:`~lectures_lib.video_io.read_video` sizes the decoder by OpenCV's pool, this one call
+    bounds both.
 
     Args:
         worker_id: the worker's number, passed by the ``DataLoader``.

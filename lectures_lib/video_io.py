@@ -75,7 +75,8 @@ def read_video(path: str | Path, *, max_frames: int | None = None,
     """Decode a video file with OpenCV into RGB frames.
 
     Why: real footage for the lessons, in the book's ``(T, H, W, C)`` layout. Needs OpenCV (see
-    :func:`opencv`).
+    :func:`opencv`). FFmpeg's decoder gets as many threads as OpenCV's own pool
+    (``cv2.getNumThreads()``), so ``cv2.setNumThreads(1)`` in a ``DataLoader`` worker bounds both.
 
     Args:
         path: the video file.
@@ -101,7 +102,8 @@ def read_video(path: str | Path, *, max_frames: int | None = None,
             raise ValueError(f"size must be (H, W), got {size!r}")
         check_positive_int(height=size[0], width=size[1])
     cv2 = opencv()
-    cap = cv2.VideoCapture(str(path))
+    threads = max(cv2.getNumThreads(), 1)
+    cap = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, threads])
     try:
         if not cap.isOpened():
             raise ValueError(f"OpenCV cannot open {path} as a video")

@@ -270,5 +270,16 @@ def test_class_folders_errors_name_the_problem(tmp_path):
         splits.class_folders(tmp_path)
     with pytest.raises(ValueError, match=r"extensions must be a tuple such as \('.avi',\)"):
         splits.class_folders(tmp_path, extensions=".avi")
+
+
+def test_decode_worker_init_leaves_opencv_one_thread_and_the_same_frames(ucf):
+    cv2, path = video_io.opencv(), ucf[0] / "Drumming" / "v_Drumming_g01_c01.avi"
+    before, frames = cv2.getNumThreads(), video_io.read_video(path)[0]
+    try:
+        datasets.decode_worker_init(0)
+        assert cv2.getNumThreads() == 1
+        assert np.array_equal(video_io.read_video(path)[0], frames)
+    finally:
+        cv2.setNumThreads(before)
     with pytest.raises(TypeError, match="worker_id must be an integer"):
         datasets.decode_worker_init("0")
