@@ -5,9 +5,8 @@ One module per lecture concept; a chapter's code lives in the module of the same
 - :mod:`lectures_lib.video`: clip layouts, the one input check, clip samplers (ch. 1);
   :mod:`lectures_lib.video_io`: reading and writing video files, real sample footage.
 - :mod:`lectures_lib.calculators`: raw video sizes, parameter, multiply-add and per-layer costs.
-- :mod:`lectures_lib.data`: the mini video dataset, its standard splits, and folders of real videos
-  (ch. 2); what its videos are is in :mod:`lectures_lib.synthetic`, how they are drawn in
-  :mod:`lectures_lib.drawing`.
+- :mod:`lectures_lib.data`: the mini video dataset and its standard splits (ch. 2); what its videos
+  are is in :mod:`lectures_lib.synthetic`, how they are drawn in :mod:`lectures_lib.drawing`.
 - :mod:`lectures_lib.blocks`: the building blocks every model shares.
 - :mod:`lectures_lib.fusion`: single-frame, late fusion, early fusion and 3-D CNN models (ch. 2).
 - :mod:`lectures_lib.training`: the book's recipe and training loop;
@@ -28,6 +27,14 @@ One module per lecture concept; a chapter's code lives in the module of the same
   :mod:`lectures_lib.recurrent_conv` (recurrent convolutional networks) and
   :mod:`lectures_lib.sequence_costs` (multiply-adds and memory of sequence models).
 - :mod:`lectures_lib.nonlocal_block`: the non-local block and its cost (ch. 8).
+- :mod:`lectures_lib.inflate` and :mod:`lectures_lib.images`: inflating 2-D networks, I3D (ch. 9).
+- :mod:`lectures_lib.slowfast` and :mod:`lectures_lib.slowfast_parts`: SlowFast (ch. 10).
+- :mod:`lectures_lib.zoo` (every model of the book) and :mod:`lectures_lib.leaderboard` (ch. 11).
+- Beyond the mini dataset: :mod:`lectures_lib.datasets` (UCF-101, HMDB-51 and Kinetics-style
+  folders, clips decoded in ``DataLoader`` workers) with :mod:`lectures_lib.dataset_splits` (the
+  official split files); :mod:`lectures_lib.flow_store` (a dataset's flow precomputed to disk,
+  resumable); :mod:`lectures_lib.distributed` and :mod:`lectures_lib.checkpoints` (data-parallel
+  training under ``torchrun``, checkpoints and resume); ``python -m lectures_lib.train``.
 - :mod:`lectures_lib.timing`: honest speed measurements (warm-up, repeats, medians).
 - :mod:`lectures_lib.facts`: the lecture's and papers' published numbers, with their sources.
 - :mod:`lectures_lib.show` (frames, clips, animations), :mod:`lectures_lib.plotting` (charts) and

@@ -2,6 +2,7 @@
 
     python tests/execute_notebooks.py                 # every notebook in _toc.yml
     python tests/execute_notebooks.py book/ch01_*.ipynb
+    python tests/execute_notebooks.py --times-only    # time them, leave the notebooks as they are
 
 This is the only way outputs get into the repository; nbval then checks that a fresh run still
 prints the same. It prints each notebook's wall time (budget: 60 s for a new chapter on a 2-core
@@ -12,6 +13,7 @@ website's status page and each chapter's header are made from that file.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -30,8 +32,9 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 TIMINGS = ROOT / "book" / "timings.json"
 
 
-def execute(path: Path) -> float:
-    """Execute one notebook in place in a fresh kernel; return the wall time in seconds."""
+def execute(path: Path, *, write: bool = True) -> float:
+    """Execute one notebook in a fresh kernel, in place unless ``write`` is False; return the wall
+    time in seconds."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = KERNELSPEC
     # The kernel talks to us over Unix sockets in a private folder: over TCP, ipykernel warns
@@ -53,7 +56,8 @@ def execute(path: Path) -> float:
     # Jupyter, and each has a static twin figure. (nbclient needs the state while it runs: its
     # Output-widget capture fails without it.)
     nb.metadata.pop("widgets", None)
-    nbformat.write(nb, path)
+    if write:
+        nbformat.write(nb, path)
     return seconds
 
 
@@ -74,9 +78,9 @@ def machine() -> dict:
     return {"device": "cpu", "machine": f"{model}, {threads} threads", "torch": torch.__version__}
 
 
-def record(times: dict[Path, float], where: dict) -> None:
-    """Store each notebook's time under its device in ``book/timings.json``."""
-    table = json.loads(TIMINGS.read_text()) if TIMINGS.is_file() else {}
+def record(times: dict[Path, float], where: dict, timings: Path = TIMINGS) -> None:
+    """Store each notebook's time under its device in ``timings`` (``book/timings.json``)."""
+    table = json.loads(timings.read_text()) if timings.is_file() else {}
     today = datetime.date.today().isoformat()
     for path, seconds in times.items():
         entry = {"seconds": round(seconds, 1), "machine": where["machine"],
@@ -85,17 +89,24 @@ def record(times: dict[Path, float], where: dict) -> None:
     order = [p.relative_to(ROOT).as_posix() for p in toc_notebooks()]
     rank = {name: order.index(name) if name in order else len(order) for name in table}
     table = dict(sorted(table.items(), key=lambda item: (rank[item[0]], item[0])))
-    TIMINGS.write_text(json.dumps(table, indent=1) + "\n")
+    timings.write_text(json.dumps(table, indent=1) + "\n")
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description="Execute the book's notebooks and time them.")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every one in _toc.yml")
+    parser.add_argument("--times-only", action="store_true",
+                        help="record the times but leave the notebooks' stored outputs as they are "
+                             "(on a GPU: the stored outputs are the CPU's, which CI checks)")
+    parser.add_argument("--timings", type=Path, default=TIMINGS, help="where to record the times")
+    args = parser.parse_args(argv)
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    paths = [Path(a).resolve() for a in argv] or toc_notebooks()
+    paths = [p.resolve() for p in args.notebooks] or toc_notebooks()
     where = machine()
     times = {}
     for path in paths:
-        times[path] = execute(path)
-        record({path: times[path]}, where)
+        times[path] = execute(path, write=not args.times_only)
+        record({path: times[path]}, where, args.timings)
         print(f"{times[path]:7.1f} s  {path.relative_to(ROOT)}", flush=True)
     print(f"{sum(times.values()):7.1f} s  total on {where['machine']}")
     return 0

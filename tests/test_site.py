@@ -286,3 +286,4 @@ def test_publishing_runs_the_ci_checks_then_deploys_the_built_site():
     assert runs.index("bash .ci/run") < build.index(uploads[0])
     assert uploads[0]["with"]["path"] == "_build/html"
     assert flow["jobs"]["deploy"]["needs"] == "check-and-build"
+
