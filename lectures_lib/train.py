@@ -17,12 +17,15 @@ book's recipe, and :func:`lectures_lib.evaluation.evaluate` at the end::
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
+import weakref
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import Dataset, default_collate
 
 from . import data, distributed, evaluation, training, zoo
 
@@ -30,19 +33,41 @@ CLIP_MODELS = tuple(e.name for e in zoo.ENTRIES if e.inputs == "clip")
 """The models the command trains: every zoo entry that takes one clip (not two-stream)."""
 
 
+_WORKER_DATASET: Dataset | None = None
+
+
+def _start_worker(dataset: Dataset, init: Callable[[int], None] | None) -> None:
+    global _WORKER_DATASET
+    _WORKER_DATASET = dataset
+    if init is not None:
+        init(0)
+
+
+def _decode(index: int, epoch: int | None):
+    if epoch is not None:
+        _WORKER_DATASET.set_epoch(epoch)
+    return _WORKER_DATASET[index]
+
+
 class WorkerBatches(Dataset):
-    """A dataset whose :meth:`batch` decodes its items in ``workers`` ``DataLoader`` processes.
+    """A dataset whose :meth:`batch` decodes its items in ``workers`` persistent processes.
+
+    The processes are spawned, not forked, once, on the first batch: a fork of a process whose
+    OpenCV or OpenMP threads hold a lock can hang in the child. Each task carries the epoch, so
+    the workers draw the same clips as the dataset itself would.
 
     Args:
         dataset: ``(clip, label)`` items, e.g. a :class:`~lectures_lib.datasets.VideoClips`.
-        workers: decoding processes per batch.
-        worker_init_fn: run in each worker as it starts.
+        workers: decoding processes.
+        worker_init_fn: run in each worker as it starts, with 0 as its argument.
     """
 
     def __init__(self, dataset: Dataset, workers: int, *,
                  worker_init_fn: Callable[[int], None] | None = None) -> None:
         self.dataset, self.workers, self.init = dataset, workers, worker_init_fn
         self.classes = getattr(dataset, "classes", ())
+        self.epoch: int | None = None
+        self._pool: ProcessPoolExecutor | None = None
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -51,16 +76,20 @@ class WorkerBatches(Dataset):
         return self.dataset[index]
 
     def set_epoch(self, epoch: int) -> None:
-        """Passed on to the dataset, when it draws new clips each epoch."""
+        """Passed on to the dataset (and its workers), when it draws new clips each epoch."""
         if hasattr(self.dataset, "set_epoch"):
             self.dataset.set_epoch(epoch)
+            self.epoch = epoch
 
     def batch(self, indices: list[int]):
         """The items ``indices`` as one batch, decoded in parallel."""
-        loader = DataLoader(Subset(self.dataset, indices), batch_size=len(indices),
-                            num_workers=min(self.workers, len(indices)),
-                            worker_init_fn=self.init)
-        return next(iter(loader))
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+                                             initializer=_start_worker,
+                                             initargs=(self.dataset, self.init))
+            weakref.finalize(self, self._pool.shutdown, wait=False)    # stop them with us
+        items = list(self._pool.map(_decode, indices, [self.epoch] * len(indices)))
+        return default_collate(items)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -98,7 +127,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None,
                    help="cpu, cuda or mps; None: CUDA when there is a GPU, else the CPU")
     p.add_argument("--workers", type=int, default=0,
-                   help="DataLoader processes that decode videos (real videos)")
+                   help="processes that decode videos in parallel (real videos)")
     p.add_argument("--checkpoint", type=Path, help="save a checkpoint here after every epoch")
     p.add_argument("--resume", action="store_true",
                    help="continue from --checkpoint if it exists (else start afresh)")
