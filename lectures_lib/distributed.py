@@ -29,7 +29,7 @@ from torch.utils.data import Dataset, default_collate
 
 from .checks import check_positive_int
 from .devices import Inputs, seed_everything
-from .evaluation import BatchDataset, batches
+from .evaluation import BatchDataset, batches, shuffled_order
 
 
 def setup(device: torch.device | str | None = None) -> torch.device:
@@ -135,7 +135,7 @@ def global_batches(dataset: Dataset, batch_size: int, *, seed: int):
         seed: fixes the shuffled order, as in ``evaluation.batches``.
     """
     check_positive_int(batch_size=batch_size)
-    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)).tolist()
+    order = shuffled_order(len(dataset), seed).tolist()
     for i in range(0, len(order), batch_size):
         part, weight = share(order[i:i + batch_size])
         if isinstance(dataset, BatchDataset):

@@ -24,6 +24,12 @@ class BatchDataset(Protocol):
     def batch(self, indices: list[int]) -> tuple[Inputs, torch.Tensor]: ...
 
 
+def shuffled_order(n: int, seed: int) -> torch.Tensor:
+    """The book's one shuffle of ``n`` items for ``seed``, from a private generator (the global
+    random state is not touched): training batches and each rank's share of them agree on it."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+
+
 def batches(dataset: Dataset, batch_size: int, *, shuffle: bool = False, seed: int = 0):
     """Yield ``(inputs, labels)`` batches, through ``dataset.batch`` when it has one."""
     check_positive_int(batch_size=batch_size)
@@ -32,8 +38,7 @@ def batches(dataset: Dataset, batch_size: int, *, shuffle: bool = False, seed: i
                         f"got {type(dataset).__name__}")
     if len(dataset) == 0:
         raise ValueError("the dataset is empty")
-    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)) if shuffle \
-        else torch.arange(len(dataset))
+    order = shuffled_order(len(dataset), seed) if shuffle else torch.arange(len(dataset))
     if isinstance(dataset, BatchDataset):
         for i in range(0, len(order), batch_size):
             yield dataset.batch(order[i:i + batch_size].tolist())
