@@ -19,7 +19,7 @@ from .checks import check_positive_int
 __all__ = ["VIDEO_EXTENSIONS", "Samples", "ucf101_split", "hmdb51_split", "class_folders",
            "kinetics_csv"]
 
-VIDEO_EXTENSIONS = (".avi", ".mp4", ".webm", ".mkv", ".mov")
+VIDEO_EXTENSIONS = (".avi", ".mp4", ".webm", ".mkv", ".mov", ".mpg", ".mpeg", ".m4v")
 Samples = list[tuple[str, int]]
 
 

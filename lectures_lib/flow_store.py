@@ -35,13 +35,13 @@ import torch
 
 from . import __version__, flow, flow_reference
 from .checks import check_choice, check_positive, check_shape
+from .dataset_splits import VIDEO_EXTENSIONS
 from .flow_clips import FlowQuantiser, clip_flows
 from .video import frames_to_clip
 from .video_io import opencv, read_video
 
 METHODS = {"dis": flow_reference.dis, "farneback": flow_reference.farneback,
            "lucas_kanade": flow.lucas_kanade, "horn_schunck": flow.horn_schunck}
-VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv", ".webm", ".mov", ".mpg", ".mpeg", ".m4v")
 MARKER = "flow.json"
 _CHUNK = 32                     # frame pairs per call of the flow method: bounded memory
 
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args["video_root"])
     if not root.is_dir():
         raise FileNotFoundError(f"no video folder at {str(root)!r}")
-    videos = sorted(p for p in root.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES
+    videos = sorted(p for p in root.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS
                     and p.is_file() and not any(s[0] == "." for s in p.relative_to(root).parts))
     print(f"{len(videos)} videos in {args['video_root']} -> {args['out_dir']}", flush=True)
     summary = precompute_flow(videos, args["out_dir"], root=args["video_root"], spec=spec,
