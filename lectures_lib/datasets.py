@@ -46,7 +46,9 @@ class VideoClips(Dataset):
     whose video decodes: the same clip and label as ``dataset[j]``, in any process. The bad path
     is warned about once and appended to :attr:`skipped`, and this copy of the dataset never
     decodes it again. Each worker holds its own copy: the warnings it prints are the report from
-    workers, and the main process's ``skipped`` lists only the files it met itself.
+    workers, and the main process's ``skipped`` lists only the files it met itself. Give the
+    ``DataLoader`` ``multiprocessing_context="spawn"``: a forked worker of a process whose OpenCV
+    or OpenMP threads hold a lock can hang.
 
     Args:
         root: the folder the sample paths are relative to.

@@ -222,7 +222,7 @@ def test_workers_decode_the_same_clips_as_the_main_process(ucf, capfd):
     root, lists = ucf
     truncate(root / "Drumming" / "v_Drumming_g01_c01.avi")           # train item 4
     ds = datasets.ucf101(root, lists, clip_len=4, seed=1, on_error="skip")
-    loader = DataLoader(ds, batch_size=2, num_workers=2,
+    loader = DataLoader(ds, batch_size=2, num_workers=2, multiprocessing_context="spawn",
                         worker_init_fn=datasets.decode_worker_init)
     for epoch in (0, 1):
         ds.set_epoch(epoch)
