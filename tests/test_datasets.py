@@ -283,3 +283,40 @@ def test_decode_worker_init_leaves_opencv_one_thread_and_the_same_frames(ucf):
         cv2.setNumThreads(before)
     with pytest.raises(TypeError, match="worker_id must be an integer"):
         datasets.decode_worker_init("0")
+
+
+def test_the_mini_dataset_written_as_ucf101_reads_back_with_its_labels_and_frames(tmp_path):
+    from lectures_lib import data, mini_folders
+
+    root, lists = mini_folders.write_mini_ucf101(tmp_path, groups=3, clips_per_group=2)
+    train, classes = splits.ucf101_split(root, lists)
+    test, _ = splits.ucf101_split(root, lists, train=False)
+    assert classes == tuple(map(mini_folders.ucf101_class_name, data.MOTION_CLASSES))
+    assert classes[6:] == ("Clockwise", "Counterclockwise")
+    assert len(train) == 8 * 4 and len(test) == 8 * 2
+    assert {rel.split("_")[-2] for rel, _ in test} == {"g01"}          # test on whole groups
+    assert {rel.split("_")[-2] for rel, _ in train} == {"g02", "g03"}
+    # Each file holds exactly the mini video it was drawn from, of the class its folder names.
+    pool = data.MiniVideos("train", 4 * 6 * 8)
+    rel, label = train[0]
+    first = [i for i in range(len(pool)) if pool.labels[i] == label][2]   # g02_c01 is the third
+    frames, fps = video_io.read_video(root / rel)
+    want = (pool[first][0].permute(1, 2, 3, 0) * 255).round().byte().numpy()
+    assert fps == 25 and np.array_equal(frames, want)
+    assert rel.startswith(f"{classes[label]}/v_{classes[label]}_g02_c01")
+
+
+def test_the_mini_ucf101_writer_names_bad_arguments(tmp_path, monkeypatch):
+    from lectures_lib import data, mini_folders
+
+    with pytest.raises(ValueError, match="test_groups must leave a group to train on"):
+        mini_folders.write_mini_ucf101(tmp_path, groups=2, test_groups=2)
+
+    def one_class(*args, **kwargs):                     # a pool that holds class 0 only
+        pool = data.MiniVideos(*args, **kwargs)
+        pool.labels = torch.zeros_like(pool.labels)
+        return pool
+
+    monkeypatch.setattr(mini_folders, "MiniVideos", one_class)
+    with pytest.raises(ValueError, match=r"fewer than 4 of \['left', 'down'"):
+        mini_folders.write_mini_ucf101(tmp_path, groups=2, clips_per_group=2)

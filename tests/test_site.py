@@ -38,7 +38,7 @@ KEY_TERMS = {
     "ch05_optical_flow": "optical flow", "ch06_two_stream": "two-stream",
     "ch07_temporal_models": "LSTM", "ch08_nonlocal": "non-local block",
     "ch09_i3d": "inflate", "ch10_slowfast": "SlowFast", "ch11_summary": "leaderboard",
-    "appendix_numbers": "recomputed",
+    "appendix_numbers": "recomputed", "appendix_scaling": "torchrun",
 }
 
 
