@@ -185,6 +185,18 @@ def build_model(name: str, classes: int, *, seed: int = 0) -> nn.Module:
     return model
 
 
+def _check_clip_size(model: nn.Module, args: argparse.Namespace, device: torch.device) -> None:
+    """Fail before training, naming the options, if ``model`` cannot take the clips asked for."""
+    clip = (3, args.clip_len, *args.frame_size)
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, *clip, device=device))
+    except RuntimeError as err:
+        raise ValueError(f"{args.model!r} cannot take clips of --clip-len {args.clip_len} and "
+                         f"--frame-size {args.frame_size[0]} {args.frame_size[1]} "
+                         f"(C, T, H, W = {clip}): {err}") from err
+
+
 def main(argv: list[str] | None = None) -> evaluation.Evaluation | None:
     """Train and test as the options say; rank 0 returns the test evaluation, other ranks None.
 
@@ -200,6 +212,8 @@ def main(argv: list[str] | None = None) -> evaluation.Evaluation | None:
                                               lr=args.lr, seed=args.seed)
         train, val, test = _datasets(args)
         model = build_model(args.model, len(train.classes), seed=args.seed).to(device)
+        if args.data != "mini":
+            _check_clip_size(model, args, device)
         if distributed.is_main():
             print(f"{args.model}: {len(train)} training videos, {len(train.classes)} classes, "
                   f"{distributed.world_size()} process(es) on {device.type}, "
@@ -210,7 +224,8 @@ def main(argv: list[str] | None = None) -> evaluation.Evaluation | None:
         if not distributed.is_main():
             return None
         result = evaluation.evaluate(model, test, batch_size=2 * args.batch_size, device=device)
-        clips = f", {args.test_clips} clips each" if args.data != "mini" else ""
+        clips = ("" if args.data == "mini" else ", 1 clip each" if args.test_clips == 1
+                 else f", {args.test_clips} clips each")
         print(f"test accuracy ~{result.accuracy:.3f} on {len(test)} videos{clips}", flush=True)
         return result
     finally:

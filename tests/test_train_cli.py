@@ -95,6 +95,19 @@ def test_a_real_video_folder_trains_with_workers_and_multi_clip_tests(video_root
     assert "on 3 videos, 2 clips each" in out and result.confusion.shape == (3, 3)
 
 
+def test_a_model_that_cannot_take_the_clip_size_is_named_before_training(video_root, capsys):
+    pytest.importorskip("lectures_lib.datasets")
+    with pytest.raises(ValueError, match=r"'C3D \(small\)' cannot take clips of --clip-len 16 "
+                                         r"and --frame-size 24 24"):
+        train.main(["--model", "C3D (small)", "--data", "folder", "--root", str(video_root),
+                    "--frame-size", "24", "24", "--device", "cpu"])
+    assert "epoch 1" not in capsys.readouterr().out
+    train.main(["--model", "3D CNN", "--data", "folder", "--root", str(video_root),
+                "--frame-size", "24", "24", "--test-clips", "1", "--epochs", "1",
+                "--device", "cpu"])
+    assert "on 3 videos, 1 clip each" in capsys.readouterr().out
+
+
 def test_build_model_replaces_the_last_layer_for_another_number_of_classes():
     model = train.build_model("C3D (small)", 5)
     assert [m for m in model.modules() if isinstance(m, nn.Linear)][-1].out_features == 5
