@@ -29,7 +29,7 @@ from torch.utils.data import Dataset, default_collate
 
 from .checks import check_positive_int
 from .devices import Inputs, seed_everything
-from .evaluation import BatchDataset, batches, shuffled_order
+from .evaluation import BatchDataset, batches, batches_of, shuffled_order
 
 
 def setup(device: torch.device | str | None = None) -> torch.device:
@@ -136,13 +136,14 @@ def global_batches(dataset: Dataset, batch_size: int, *, seed: int):
     """
     check_positive_int(batch_size=batch_size)
     order = shuffled_order(len(dataset), seed).tolist()
-    for i in range(0, len(order), batch_size):
-        part, weight = share(order[i:i + batch_size])
-        if isinstance(dataset, BatchDataset):
-            x, y = dataset.batch(part)
-        else:
-            x, y = default_collate([dataset[j] for j in part])
-        yield x, y, weight
+    parts, weights = zip(*(share(order[i:i + batch_size])
+                           for i in range(0, len(order), batch_size)))
+    if isinstance(dataset, BatchDataset):
+        for (x, y), weight in zip(batches_of(dataset, list(parts)), weights):
+            yield x, y, weight
+    else:
+        for part, weight in zip(parts, weights):
+            yield *default_collate([dataset[j] for j in part]), weight
 
 
 def epoch_batches(dataset: Dataset, batch_size: int, *, seed: int):

@@ -30,6 +30,19 @@ def shuffled_order(n: int, seed: int) -> torch.Tensor:
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed))
 
 
+def batches_of(dataset: BatchDataset, index_lists: list[list[int]]):
+    """Yield ``dataset.batch(indices)`` for each list; a dataset with a ``prefetch(indices)`` method
+    is asked for the next batch before the current one is returned, so that it can prepare it (in
+    worker processes) while the caller trains on the current one."""
+    ahead = getattr(dataset, "prefetch", None)
+    for k, indices in enumerate(index_lists):
+        if ahead is not None:
+            ahead(indices)                              # already on its way, except the first
+            if k + 1 < len(index_lists):
+                ahead(index_lists[k + 1])
+        yield dataset.batch(indices)
+
+
 def batches(dataset: Dataset, batch_size: int, *, shuffle: bool = False, seed: int = 0):
     """Yield ``(inputs, labels)`` batches, through ``dataset.batch`` when it has one."""
     check_positive_int(batch_size=batch_size)
@@ -40,8 +53,8 @@ def batches(dataset: Dataset, batch_size: int, *, shuffle: bool = False, seed: i
         raise ValueError("the dataset is empty")
     order = shuffled_order(len(dataset), seed) if shuffle else torch.arange(len(dataset))
     if isinstance(dataset, BatchDataset):
-        for i in range(0, len(order), batch_size):
-            yield dataset.batch(order[i:i + batch_size].tolist())
+        yield from batches_of(dataset, [order[i:i + batch_size].tolist()
+                                        for i in range(0, len(order), batch_size)])
     else:
         yield from DataLoader(Subset(dataset, order.tolist()), batch_size=batch_size)
 

@@ -20,7 +20,7 @@ import argparse
 import multiprocessing as mp
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import torch
@@ -54,7 +54,9 @@ class WorkerBatches(Dataset):
 
     The processes are spawned, not forked, once, on the first batch: a fork of a process whose
     OpenCV or OpenMP threads hold a lock can hang in the child. Each task carries the epoch, so
-    the workers draw the same clips as the dataset itself would.
+    the workers draw the same clips as the dataset itself would. The training loop asks for the
+    next batch (:meth:`prefetch`) before it trains on the current one, so the workers decode while
+    the model trains.
 
     Args:
         dataset: ``(clip, label)`` items, e.g. a :class:`~lectures_lib.datasets.VideoClips`.
@@ -68,6 +70,7 @@ class WorkerBatches(Dataset):
         self.classes = getattr(dataset, "classes", ())
         self.epoch: int | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._ahead: dict[tuple, list[Future]] = {}       # (indices, epoch) -> items on their way
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -81,14 +84,25 @@ class WorkerBatches(Dataset):
             self.dataset.set_epoch(epoch)
             self.epoch = epoch
 
-    def batch(self, indices: list[int]):
-        """The items ``indices`` as one batch, decoded in parallel."""
+    def prefetch(self, indices: list[int]) -> None:
+        """Start decoding the items ``indices`` (of this epoch) unless they are on their way."""
+        key = (tuple(indices), self.epoch)
+        if key in self._ahead:
+            return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
                                              initializer=_start_worker,
                                              initargs=(self.dataset, self.init))
             weakref.finalize(self, self._pool.shutdown, wait=False)    # stop them with us
-        items = list(self._pool.map(_decode, indices, [self.epoch] * len(indices)))
+        self._ahead[key] = [self._pool.submit(_decode, i, self.epoch) for i in indices]
+        while len(self._ahead) > 2:                     # a batch asked for but never collected
+            self._ahead.pop(next(iter(self._ahead)))
+
+    def batch(self, indices: list[int]):
+        """The items ``indices`` as one batch, decoded in parallel (or already, by
+        :meth:`prefetch`)."""
+        self.prefetch(indices)
+        items = [f.result() for f in self._ahead.pop((tuple(indices), self.epoch))]
         return default_collate(items)
 
 

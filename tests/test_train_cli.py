@@ -108,6 +108,25 @@ def test_a_model_that_cannot_take_the_clip_size_is_named_before_training(video_r
     assert "on 3 videos, 1 clip each" in capsys.readouterr().out
 
 
+def test_worker_batches_decode_the_next_batch_while_the_current_one_is_used(video_root):
+    datasets = pytest.importorskip("lectures_lib.datasets")
+    from lectures_lib import evaluation
+
+    clips = datasets.kinetics(video_root, "train", clip_len=4, seed=0)
+    workers = train.WorkerBatches(clips, 2, worker_init_fn=datasets.decode_worker_init)
+    workers.set_epoch(2)
+    stream = evaluation.batches(workers, 2, shuffle=True, seed=5)
+    first = next(stream)
+    assert len(workers._ahead) == 1                     # the second batch is on its way already
+    got = [first, *stream]
+    assert not workers._ahead
+    clips.set_epoch(2)                                  # the same clips, decoded here
+    want = list(evaluation.batches(clips, 2, shuffle=True, seed=5))
+    assert len(got) == len(want) == 3
+    for (x, y), (x0, y0) in zip(got, want):
+        assert torch.equal(x, x0) and torch.equal(y, y0)
+
+
 def test_build_model_replaces_the_last_layer_for_another_number_of_classes():
     model = train.build_model("C3D (small)", 5)
     assert [m for m in model.modules() if isinstance(m, nn.Linear)][-1].out_features == 5
