@@ -34,7 +34,8 @@ One module per lecture concept; a chapter's code lives in the module of the same
   folders, clips decoded in ``DataLoader`` workers) with :mod:`lectures_lib.dataset_splits` (the
   official split files); :mod:`lectures_lib.flow_store` (a dataset's flow precomputed to disk,
   resumable); :mod:`lectures_lib.distributed` and :mod:`lectures_lib.checkpoints` (data-parallel
-  training under ``torchrun``, checkpoints and resume); ``python -m lectures_lib.train``.
+  training under ``torchrun``, checkpoints and resume); ``python -m lectures_lib.train``;
+  :mod:`lectures_lib.mini_folders` (the mini dataset written in UCF-101's layout; the appendix).
 - :mod:`lectures_lib.timing`: honest speed measurements (warm-up, repeats, medians).
 - :mod:`lectures_lib.facts`: the lecture's and papers' published numbers, with their sources.
 - :mod:`lectures_lib.show` (frames, clips, animations), :mod:`lectures_lib.plotting` (charts) and
