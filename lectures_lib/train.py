@@ -1,4 +1,4 @@
-"""One command to train any of the book's models, on the mini dataset or a folder of real videos.
+"""One command to train any of the book's one-clip models, on the mini dataset or real videos.
 
 Why: a notebook is the place to learn a model; a long run on a real dataset wants a command that
 can be started under ``torchrun``, killed and resumed. The command is a thin layer over the same
@@ -133,6 +133,9 @@ def parser() -> argparse.ArgumentParser:
                    help="resize frames to H x W (real videos)")
     p.add_argument("--test-clips", type=int, default=10,
                    help="clips per test video, averaged (real videos)")
+    p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                   help="a video that cannot be decoded stops the run, naming it (raise), or is "
+                        "skipped with a warning naming it (skip); never filled with zeros")
     p.add_argument("--epochs", type=int, default=recipe.epochs, help="passes over the train split")
     p.add_argument("--batch-size", type=int, default=recipe.batch_size,
                    help="clips per step, over all processes together")
@@ -141,7 +144,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None,
                    help="cpu, cuda or mps; None: CUDA when there is a GPU, else the CPU")
     p.add_argument("--workers", type=int, default=0,
-                   help="processes that decode videos in parallel (real videos)")
+                   help="processes (per training process) that decode videos in parallel, the "
+                        "next batch while the model trains on this one (real videos)")
     p.add_argument("--checkpoint", type=Path, help="save a checkpoint here after every epoch")
     p.add_argument("--resume", action="store_true",
                    help="continue from --checkpoint if it exists (else start afresh)")
@@ -159,7 +163,8 @@ def _datasets(args: argparse.Namespace) -> tuple[Dataset, Dataset | None, Datase
     if args.root is None or (args.data != "folder" and args.split_dir is None):
         raise ValueError(f"--data {args.data} needs --root" +
                          (" and --split-dir" if args.data != "folder" else ""))
-    clips = {"clip_len": args.clip_len, "size": tuple(args.frame_size), "seed": args.seed}
+    clips = {"clip_len": args.clip_len, "size": tuple(args.frame_size), "seed": args.seed,
+             "on_error": args.on_error}
     tests = {**clips, "num_clips": args.test_clips}
     if args.data == "folder":
         train = datasets.kinetics(args.root, "train", **clips)

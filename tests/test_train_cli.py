@@ -108,6 +108,20 @@ def test_a_model_that_cannot_take_the_clip_size_is_named_before_training(video_r
     assert "on 3 videos, 1 clip each" in capsys.readouterr().out
 
 
+def test_a_broken_video_stops_the_run_or_is_skipped_as_asked(video_root, capsys):
+    pytest.importorskip("lectures_lib.datasets")
+    broken = video_root / "train" / "run" / "v1.avi"
+    broken.write_bytes(broken.read_bytes()[:2000])                      # cut short
+    options = ["--model", "3D CNN", "--data", "folder", "--root", str(video_root),
+               "--frame-size", "24", "24", "--test-clips", "1", "--epochs", "1",
+               "--batch-size", "6", "--device", "cpu"]
+    with pytest.raises(ValueError, match=r"v1\.avi"):
+        train.main(options)
+    with pytest.warns(UserWarning, match=r"skipping an unreadable video: .*run/v1\.avi"):
+        train.main([*options, "--on-error", "skip"])
+    assert "test accuracy" in capsys.readouterr().out
+
+
 def test_worker_batches_decode_the_next_batch_while_the_current_one_is_used(video_root):
     datasets = pytest.importorskip("lectures_lib.datasets")
     from lectures_lib import evaluation
