@@ -90,18 +90,19 @@ class _TrainingLoss(nn.Module):
 
 
 def wrap(model: nn.Module, device: torch.device) -> nn.Module:
-    """``model`` itself in one process; in several, ``DistributedDataParallel`` over a module
-    whose forward ``(x, y) -> (loss, outputs)`` is the training loss (so that a model's own
-    ``training_loss`` also runs through DDP and its gradients are averaged).
+    """The module a training step calls: ``(x, y) -> (loss, outputs)``, the model's own
+    ``training_loss`` or cross-entropy; in several processes, inside ``DistributedDataParallel``
+    (so that a model's own loss also runs through DDP and its gradients are averaged).
 
     Args:
         model: the model, already on ``device``.
         device: this process's device.
     """
+    step = _TrainingLoss(model)
     if world_size() == 1:
-        return model
+        return step
     ids = [device.index] if device.type == "cuda" else None
-    return nn.parallel.DistributedDataParallel(_TrainingLoss(model), device_ids=ids)
+    return nn.parallel.DistributedDataParallel(step, device_ids=ids)
 
 
 def share(indices: list[int]) -> tuple[list[int], float]:

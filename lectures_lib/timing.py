@@ -19,6 +19,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from .blocks import use_channels_last
 from .calculators import count_training_macs
 from .checks import (
     check_int,
@@ -29,6 +30,7 @@ from .checks import (
     model_input,
 )
 from .devices import as_device, model_device
+from .distributed import autocast, channels_last, cuda_speedups
 
 
 def _sync(device: torch.device) -> None:
@@ -112,26 +114,38 @@ def time_layers(model: nn.Module, shape: tuple[int, ...], *, repeats: int = 5) -
 
 
 def throughput(model: nn.Module, clip_shape: tuple[int, ...], *, batch_size: int = 64,
-               steps: int = 10, device: torch.device | str | None = None) -> dict[str, float]:
+               steps: int = 10, warmup: int = 2,
+               device: torch.device | str | None = None) -> dict[str, float]:
     """Measured training speed on random inputs: clips/s and achieved multiply-adds per second.
+
+    Plain SGD steps, the median of ``steps`` timings after ``warmup`` untimed ones. On CUDA a step
+    runs as the training loop runs it there (:func:`lectures_lib.distributed.cuda_speedups`): bf16
+    autocast where the GPU supports it, channels-last-3d weights and inputs.
 
     Returns ``{"clips_per_s", "macs_per_clip", "macs_per_s"}``; multiply-adds of a step (forward
     and backward) are counted by :func:`lectures_lib.calculators.count_training_macs`.
     """
     check_positive_int(batch_size=batch_size, steps=steps)
+    check_int(0, warmup=warmup)
     check_shape("clip_shape", clip_shape)
     device = model_device(model, device)
     model.to(device).train()
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    speed = cuda_speedups(device)
     x = torch.rand(batch_size, *clip_shape, device=device)
+    if speed["channels_last"]:
+        use_channels_last(model)
+        x = channels_last(x)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     macs = count_training_macs(model, clip_shape, batch_size=batch_size)
 
     def step() -> None:
         opt.zero_grad(set_to_none=True)
-        model(x).sum().backward()
+        with autocast(device, speed):
+            out = model(x)
+        out.float().sum().backward()
         opt.step()
 
-    seconds = median_seconds(step, repeats=steps, warmup=2, min_seconds=1e-3, device=device)
+    seconds = median_seconds(step, repeats=steps, warmup=warmup, min_seconds=1e-3, device=device)
     return {"clips_per_s": batch_size / seconds, "macs_per_clip": macs / batch_size,
             "macs_per_s": macs / seconds}
 

@@ -165,7 +165,8 @@ def _optimiser(model: nn.Module, recipe: Recipe, steps: int):
 
 def _epoch(model: nn.Module, train: Dataset, opt, sched, recipe: Recipe, epoch: int,
            classes: int, device: torch.device, speed: dict[str, bool]) -> dict:
-    """Train one epoch; return its record (sums reduced over the ranks)."""
+    """Train one epoch of ``model``, as :func:`distributed.wrap` returns it; return its record
+    (sums reduced over the ranks)."""
     model.train()
     start, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
     bar = _progress(len(train), f"epoch {epoch}/{recipe.epochs}")
@@ -176,13 +177,7 @@ def _epoch(model: nn.Module, train: Dataset, opt, sched, recipe: Recipe, epoch: 
         if speed["channels_last"]:
             x = distributed.channels_last(x)
         with distributed.autocast(device, speed):
-            if isinstance(model, nn.parallel.DistributedDataParallel):
-                loss, out = model(x, y)
-            elif isinstance(model, OwnLoss):
-                loss, out = model.training_loss(x, y)
-            else:
-                out = model(x)
-                loss = nn.functional.cross_entropy(out, y)
+            loss, out = model(x, y)                     # distributed.wrap: the training loss
         opt.zero_grad(set_to_none=True)
         (loss if weight == 1.0 else loss * weight).backward()
         opt.step()

@@ -57,7 +57,12 @@ def test_one_process_needs_no_process_group(monkeypatch):
     assert (distributed.rank(), distributed.world_size(), distributed.is_main()) == (0, 1, True)
     assert distributed.all_sum(1.5, 3) == [1.5, 3]
     model = nn.Linear(2, 2)
-    assert distributed.wrap(model, torch.device("cpu")) is model
+    step = distributed.wrap(model, torch.device("cpu"))
+    assert not isinstance(step, nn.parallel.DistributedDataParallel) and step.model is model
+    x, y = torch.rand(3, 2), torch.tensor([0, 1, 1])
+    loss, out = step(x, y)
+    assert torch.equal(out, model(x))
+    assert torch.equal(loss, nn.functional.cross_entropy(model(x), y))
     distributed.teardown()
 
 
