@@ -7,8 +7,11 @@
 This is the only way outputs get into the repository; nbval then checks that a fresh run still
 prints the same. It prints each notebook's wall time (budget: 60 s for a new chapter on a 2-core
 CPU, 90 s for an existing one) and records it in ``book/timings.json``, with the machine it was
-measured on, under "cpu" or "gpu" (a GPU when torch sees CUDA: the chapters then train on it). The
-website's status page and each chapter's header are made from that file.
+measured on, under "gpu" (when torch sees CUDA: the chapters then train on it) or under the kind of
+CPU kernels that ran, "cpu-avx512" or "cpu-avx2" (see ``cpu_kernels.py``): the two kinds of CPU this
+project's machines have differ about twofold in speed, and the outputs of the kind that wrote them
+are marked ``"stored": true``. The website's status page and each chapter's header are made from
+that file.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import cpu_kernels
 import nbformat
 from booktoc import ROOT, toc_notebooks
 from jupyter_client import KernelManager
@@ -62,30 +66,57 @@ def execute(path: Path, *, write: bool = True) -> float:
 
 
 def machine() -> dict:
-    """What the chapters ran on: "cpu" or "gpu", and the processor, in words."""
+    """What the chapters ran on: the device ("gpu", or "cpu-" and the kind of CPU kernels that ran),
+    the processor in words, and those kernels."""
     import torch
 
     threads = torch.get_num_threads()
-    if torch.cuda.is_available():
-        return {"device": "gpu", "machine": torch.cuda.get_device_name(0),
-                "torch": torch.__version__}
+    kernels, native = cpu_kernels.running_kind(), cpu_kernels.native_kind()
+    if torch.cuda.is_available():       # the CPU still draws the data and runs the Python
+        return {"device": "gpu", "torch": torch.__version__,
+                "machine": f"{torch.cuda.get_device_name(0)}, host CPU with "
+                           f"{cpu_kernels.LABELS[kernels]}"}
     model = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
         names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
                  if line.startswith("model name")]
         model = names[0] if names else model
-    return {"device": "cpu", "machine": f"{model}, {threads} threads", "torch": torch.__version__}
+    played = "" if kernels == native else (f", {cpu_kernels.LABELS[kernels]} kernels played on "
+                                           f"{cpu_kernels.LABELS[native]}")
+    return {"device": f"cpu-{kernels}", "machine": f"{model}{played}, {threads} threads",
+            "kernels": kernels, "torch": torch.__version__}
 
 
-def record(times: dict[Path, float], where: dict, timings: Path = TIMINGS) -> None:
-    """Store each notebook's time under its device in ``timings`` (``book/timings.json``)."""
+def book_name(path: Path) -> str:
+    """A notebook's key in the timings: its path in the repository (its file name if outside)."""
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
+
+
+def record(times: dict[Path, float], where: dict, timings: Path = TIMINGS, *,
+           stored: bool = True) -> None:
+    """Store each notebook's time under its device in ``timings`` (``book/timings.json``).
+
+    ``stored``: this run wrote the notebook's outputs, so its CPU kind is the one they come from
+    (marked ``"stored": true``, and every other kind of that notebook ``false``).
+    """
     table = json.loads(timings.read_text()) if timings.is_file() else {}
     today = datetime.date.today().isoformat()
     for path, seconds in times.items():
         entry = {"seconds": round(seconds, 1), "machine": where["machine"],
                  "torch": where["torch"], "date": today}
-        table.setdefault(path.relative_to(ROOT).as_posix(), {})[where["device"]] = entry
+        name = book_name(path)
+        runs = table.setdefault(name, {})
+        if where["device"].startswith("cpu"):
+            entry["kernels"] = where["kernels"]
+            old = runs.get(where["device"], {}).get("stored", False)
+            if stored:
+                for other in runs.values():
+                    if "kernels" in other:
+                        other["stored"] = False
+            entry["stored"] = stored or old
+        runs[where["device"]] = entry
+        table[name] = dict(sorted(runs.items()))
     order = [p.relative_to(ROOT).as_posix() for p in toc_notebooks()]
     rank = {name: order.index(name) if name in order else len(order) for name in table}
     table = dict(sorted(table.items(), key=lambda item: (rank[item[0]], item[0])))
@@ -106,8 +137,8 @@ def main(argv: list[str]) -> int:
     times = {}
     for path in paths:
         times[path] = execute(path, write=not args.times_only)
-        record({path: times[path]}, where, args.timings)
-        print(f"{times[path]:7.1f} s  {path.relative_to(ROOT)}", flush=True)
+        record({path: times[path]}, where, args.timings, stored=not args.times_only)
+        print(f"{times[path]:7.1f} s  {book_name(path)}", flush=True)
     print(f"{sum(times.values()):7.1f} s  total on {where['machine']}")
     return 0
 

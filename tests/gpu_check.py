@@ -3,10 +3,12 @@
     python tests/gpu_check.py [--out DIR]
 
 1. Executes every chapter top to bottom in a fresh kernel, where the chapters train on the GPU
-   (``devices.pick_device``), and records each time under "gpu" in ``book/timings.json``, which
-   the status page and each chapter's header show. The notebooks' stored outputs are left as they
-   are: they are the CPU's, and CI compares them on a CPU. A chapter that fails on CUDA (device
-   placement, dtype, an asserted number that a GPU's kernels move) stops the run with its error.
+   (``devices.pick_device``), and records each time under "gpu" in ``book/timings.json``, with
+   the GPU's name and the host CPU's kind of kernels (AVX-512 or AVX2: the CPU still draws the
+   mini dataset), which the status page and each chapter's header show. The notebooks' stored
+   outputs are left as they are: they are the CPU's, and CI compares them on a CPU. A chapter
+   that fails on CUDA (device placement, dtype, an asserted number that a GPU's kernels move)
+   stops the run with its error.
 2. Trains every model of the book with the leaderboard's recipe on the GPU and writes the results,
    with training seconds and clips/s per model, to ``DIR/leaderboard_gpu.json`` (the stored CPU
    leaderboard is not touched).
@@ -33,7 +35,8 @@ def main(argv: list[str]) -> int:
         print("gpu_check: no CUDA device here (torch.cuda.is_available() is False); run it on a "
               "machine with an NVIDIA GPU and a CUDA build of torch", file=sys.stderr)
         return 2
-    print(f"GPU: {torch.cuda.get_device_name(0)}, torch {torch.__version__}", flush=True)
+    where = execute_notebooks.machine()
+    print(f"GPU: {where['machine']}, torch {where['torch']}", flush=True)
     execute_notebooks.main(["--times-only"])
     from lectures_lib import leaderboard
 

@@ -232,6 +232,10 @@ def test_search_finds_the_chapter(visit, page_path):
     v.check_clean()
 
 
+def _cpu_runs(entry: dict) -> dict[str, dict]:
+    return {device: run for device, run in entry.items() if device.startswith("cpu-")}
+
+
 def test_status_page_lists_every_chapter_and_each_header_shows_its_time(visit):
     times = json.loads((ROOT / "book" / "timings.json").read_text())
     v = visit("book/status.html")
@@ -241,22 +245,31 @@ def test_status_page_lists_every_chapter_and_each_header_shows_its_time(visit):
     assert sorted(linked) == sorted(Path(p).name for p in CHAPTERS)
     for row in rows.all():
         name = "book/" + row.locator("a").first.get_attribute("href").replace(".html", ".ipynb")
-        assert f"{times[name]['cpu']['seconds']:.0f} s" in row.inner_text()
+        for run in _cpu_runs(times[name]).values():
+            assert f"{run['seconds']:.0f} s" in row.inner_text()
     for page_path in CHAPTERS:
         headers = re.findall(r'<p class="chapter-time"><strong>Run time: </strong>([^<]*)',
                              (SITE / page_path).read_text())
-        cpu = times[page_path.replace(".html", ".ipynb")]["cpu"]["seconds"]
-        assert len(headers) == 1 and headers[0].startswith(f"{cpu:.0f} s on a CPU")
+        runs = _cpu_runs(times[page_path.replace(".html", ".ipynb")])
+        assert len(headers) == 1
+        for device, run in runs.items():
+            kind = {"cpu-avx512": "AVX-512", "cpu-avx2": "AVX2"}[device]
+            assert f"{run['seconds']:.0f} s on a CPU with {kind} (" in headers[0]
 
 
 def test_timings_cover_every_chapter():
-    """`python tests/execute_notebooks.py` recorded a CPU time for every chapter."""
+    """`python tests/execute_notebooks.py` recorded a CPU time for every chapter, on a named kind
+    of CPU, and one kind per chapter is marked as the one its stored outputs come from."""
     times = json.loads((ROOT / "book" / "timings.json").read_text())
     assert set(times) == {p.relative_to(ROOT).as_posix() for p in toc_notebooks()}
     for name, entry in times.items():
-        cpu = entry["cpu"]
-        assert cpu["seconds"] > 0 and cpu["machine"] and cpu["torch"], name
-        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", cpu["date"]), name
+        runs = _cpu_runs(entry)
+        assert runs and set(entry) <= {"cpu-avx512", "cpu-avx2", "gpu"}, name
+        assert sum(run["stored"] for run in runs.values()) == 1, name
+        for device, run in runs.items():
+            assert run["seconds"] > 0 and run["machine"] and run["torch"], name
+            assert device == f"cpu-{run['kernels']}", name
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", run["date"]), name
 
 
 COLAB = re.compile(r'href="https://colab\.research\.google\.com/github/deep-video-book/'

@@ -32,41 +32,63 @@ def seconds(entry: dict | None) -> str:
     return f"{entry['seconds']:.0f} s" if entry else "not measured"
 
 
+# The devices a time can be recorded for (tests/execute_notebooks.py), in the table's order: two
+# kinds of CPU, told apart by the kernels that ran, since they differ about twofold; then a GPU.
+DEVICES = {"cpu-avx512": "CPU with AVX-512", "cpu-avx2": "CPU with AVX2", "gpu": "GPU"}
+
+
+def devices_in(times: dict) -> list[str]:
+    """The devices that have a time for some chapter, in :data:`DEVICES` order."""
+    return [d for d in DEVICES if any(d in entry for entry in times.values())]
+
+
 class ChapterTimes(SphinxDirective):
     """A table of every chapter's measured execution time, in the order of ``book/timings.json``
-    (the executor keeps it in book order); a GPU column only once a GPU time was recorded."""
+    (the executor keeps it in book order): a column for each kind of CPU and for a GPU, once a
+    time was recorded on it."""
 
     def run(self) -> list[nodes.Node]:
         self.env.note_dependency(TIMINGS)
         times = load_times(self.env.app)
         if not times:
             raise self.error(f"no times in {TIMINGS}: run python tests/execute_notebooks.py")
-        gpu = any("gpu" in entry for entry in times.values())
-        rows = ["| chapter | CPU |" + (" GPU |" if gpu else ""),
-                "|---|---|" + ("---|" if gpu else "")]
-        machines, dates = [], set()
+        kinds = devices_in(times)
+        rows = ["| chapter | " + " | ".join(DEVICES[d] for d in kinds) + " |",
+                "|---|" + "---|" * len(kinds)]
+        machines: dict[str, set[str]] = {}
         for name, entry in times.items():
-            rows.append(f"| {{doc}}`/{Path(name).with_suffix('').as_posix()}` "
-                        f"| {seconds(entry.get('cpu'))} |"
-                        + (f" {seconds(entry.get('gpu'))} |" if gpu else ""))
-            for kind in ("cpu", "gpu"):
-                if kind in entry:
-                    e = entry[kind]
-                    machines.append(f"{'a GPU' if kind == 'gpu' else 'a CPU'} ({e['machine']}, "
-                                    f"torch {e['torch']})")
-                    dates.add(e["date"])
-        rows += ["", f"Measured on {' and '.join(dict.fromkeys(machines))}, "
-                     f"{' to '.join(sorted(dates)[::max(1, len(dates) - 1)])}."]
+            rows.append(f"| {{doc}}`/{Path(name).with_suffix('').as_posix()}` | "
+                        + " | ".join(seconds(entry.get(d)) for d in kinds) + " |")
+            for d in kinds:
+                if d in entry:
+                    e = entry[d]
+                    machines.setdefault(f"{DEVICES[d]}: {e['machine']}, torch {e['torch']}",
+                                        set()).add(e["date"])
+        rows.append("")
+        for machine, dates in machines.items():
+            span = " to ".join(sorted(dates)[::max(1, len(dates) - 1)])
+            rows.append(f"- {machine}, measured {span}.")
+        stored = {DEVICES[d] for entry in times.values() for d, e in entry.items()
+                  if e.get("stored")}
+        rows += ["", f"The outputs this website shows were executed on a "
+                     f"{' and a '.join(sorted(stored))}."]
         container = nodes.container(classes=["chapter-times"])
         self.state.nested_parse(StringList(rows, source=TIMINGS), self.content_offset, container)
         return [container]
+
+
+def time_line(entry: dict) -> str:
+    """A chapter's run times in words: ``"75 s on a CPU with AVX-512 (AMD EPYC, ...), 120 s on a
+    CPU with AVX2 (...)"``."""
+    return ", ".join(f"{seconds(entry[d])} on a {DEVICES[d]} ({entry[d]['machine']})"
+                     for d in DEVICES if d in entry)
 
 
 def add_time_to_header(app, doctree: nodes.document) -> None:
     """Under a chapter's title and its lecture line: how long it takes to run, and a link to all."""
     name = f"{app.env.docname}.ipynb"
     entry = load_times(app).get(name)
-    if entry is None or "cpu" not in entry:
+    if not entry:
         return
     app.env.note_dependency(TIMINGS)
     title = next(iter(doctree.findall(nodes.title)), None)
@@ -77,13 +99,12 @@ def add_time_to_header(app, doctree: nodes.document) -> None:
     first = section[after] if after < len(section) else None
     if isinstance(first, nodes.paragraph) and first.astext().startswith("Lecture 18"):
         after += 1                            # keep the title and its lecture line together
-    gpu = f", {seconds(entry['gpu'])} on a GPU" if "gpu" in entry else ""
     link = addnodes.pending_xref("", nodes.inline(text="all chapters' times"), refdomain="std",
                                  reftype="doc", reftarget=f"/{STATUS_PAGE}", refexplicit=True,
                                  refdoc=app.env.docname)
     note = nodes.paragraph(classes=["chapter-time"])
     note += nodes.strong(text="Run time: ")
-    note += nodes.Text(f"{seconds(entry['cpu'])} on a CPU ({entry['cpu']['machine']}){gpu}; ")
+    note += nodes.Text(f"{time_line(entry)}; ")
     note += link
     section.insert(after, note)
 

@@ -1,0 +1,110 @@
+"""Which CPU kernels run: the machine's instruction set, and how to make libraries use an older one.
+
+    python tests/cpu_kernels.py                  # this machine's kind and the stored outputs' kinds
+    eval "$(python tests/cpu_kernels.py --emulate-older)"   # what .ci/run does before one nbval run
+
+PyTorch, oneDNN, MKL, numpy and OpenCV each pick their CPU kernels at run time from the
+instructions the processor has, and different kernels add floating-point numbers in a different
+order: the last digits of a sum change between a machine with AVX-512 and one with only AVX2. The
+book's stored outputs come from one machine; a number printed without ``~`` that depends on the
+kernels passes there and fails on a reader's laptop. Each library can be told to use an older set
+than the machine has, which is how CI plays the other machine: ``--emulate-older`` prints the
+settings one level below the oldest kind the stored outputs were executed on (AVX-512 -> AVX2,
+AVX2 -> the SSE baseline), and never above what this machine has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMINGS = ROOT / "book" / "timings.json"
+KINDS = ("default", "avx2", "avx512")
+"""CPU kinds, oldest first, as PyTorch names its kernel sets (``ATEN_CPU_CAPABILITY``)."""
+LABELS = {"default": "SSE", "avx2": "AVX2", "avx512": "AVX-512"}
+
+# What each library reads to use at most a kind's instructions, whatever the processor has.
+LIMITS = {
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2",
+             "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+             "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+             "OPENCV_CPU_DISABLE": "AVX512_SKX"},
+    "default": {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41",
+                "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+                "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
+                "OPENCV_CPU_DISABLE": "AVX512_SKX,AVX2,FP16,AVX"},
+}
+
+
+def native_kind(cpuinfo: str | None = None) -> str:
+    """This processor's kind, from the flags in ``/proc/cpuinfo``, whatever the environment says.
+
+    PyTorch runs its AVX-512 kernels only with AVX512F, BW, VL and DQ, and its AVX2 ones with AVX2
+    and FMA.
+    """
+    if cpuinfo is None:
+        path = Path("/proc/cpuinfo")
+        cpuinfo = path.read_text() if path.is_file() else ""
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines()
+                  if line.startswith("flags")), [])
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= set(flags):
+        return "avx512"
+    if {"avx2", "fma"} <= set(flags):
+        return "avx2"
+    return "default"
+
+
+def running_kind() -> str:
+    """The kind of kernels this process runs: the machine's, or older where the environment says."""
+    import torch
+
+    return torch.backends.cpu.get_cpu_capability().lower()
+
+
+def outputs_kinds(timings: Path = TIMINGS) -> set[str]:
+    """The kinds of CPU the stored outputs were executed on (``"stored": true`` in timings)."""
+    table = json.loads(timings.read_text()) if timings.is_file() else {}
+    return {entry["kernels"] for runs in table.values() for key, entry in runs.items()
+            if key.startswith("cpu") and entry.get("stored")}
+
+
+def older_limits(outputs: set[str], native: str) -> dict[str, str]:
+    """Settings for a run on kernels older than every stored output's, and no newer than native.
+
+    Raises:
+        ValueError: no older kind exists (outputs from the SSE baseline) or a kind is unknown.
+    """
+    unknown = (outputs | {native}) - set(KINDS)
+    if unknown or not outputs:
+        raise ValueError(f"expected stored-output kinds among {KINDS}, got {sorted(outputs)} "
+                         f"(this machine: {native!r})")
+    oldest = min(KINDS.index(kind) for kind in outputs)
+    if oldest == 0:
+        raise ValueError("the stored outputs come from the SSE baseline: no older kernels exist")
+    return LIMITS[KINDS[min(oldest - 1, KINDS.index(native))]]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--emulate-older", action="store_true",
+                        help="print `export` lines for kernels older than the stored outputs'")
+    args = parser.parse_args(argv)
+    native, outputs = native_kind(), outputs_kinds()
+    if not args.emulate_older:
+        print(f"this machine: {LABELS[native]}; kernels running: {LABELS[running_kind()]}; "
+              f"stored outputs executed on: {', '.join(LABELS[k] for k in sorted(outputs))}")
+        return 0
+    limits = older_limits(outputs, native)
+    print(f"# stored outputs from {', '.join(LABELS[k] for k in sorted(outputs))}; this machine "
+          f"{LABELS[native]}; playing {LABELS[limits['ATEN_CPU_CAPABILITY']]}")
+    for name, value in limits.items():
+        print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
