@@ -9,6 +9,7 @@ deterministically from ``(seed, split, index)`` on the fly; nothing is stored on
 
 from __future__ import annotations
 
+import copy
 import operator
 
 import numpy as np
@@ -29,6 +30,17 @@ from .video import random_clip, uniform_clips
 
 __all__ = ["MOTION_CLASSES", "ORDER_CLASSES", "MiniVideoConfig", "MiniVideos", "STANDARD_SIZES",
            "standard_splits"]
+
+
+def _check_clips(config: MiniVideoConfig, clip_len: int | None, num_clips: int | None) -> None:
+    if num_clips is not None:
+        check_positive_int(num_clips=num_clips)
+    if clip_len is not None:
+        check_int(clip_len=clip_len)
+    if clip_len is not None and not 1 <= clip_len <= config.frames:
+        raise ValueError(f"clip_len must be in [1, {config.frames}], got {clip_len}")
+    if num_clips is not None and clip_len is None:
+        raise ValueError("num_clips needs clip_len: the clips are shorter than the video")
 
 
 class MiniVideos(Dataset):
@@ -57,15 +69,8 @@ class MiniVideos(Dataset):
         check_choice("split", split, tuple(SPLITS))
         check_positive_int(size=size)
         check_config(config)
-        if num_clips is not None:
-            check_positive_int(num_clips=num_clips)
+        _check_clips(config, clip_len, num_clips)
         check_int(0, seed=seed)
-        if clip_len is not None:
-            check_int(clip_len=clip_len)
-        if clip_len is not None and not 1 <= clip_len <= config.frames:
-            raise ValueError(f"clip_len must be in [1, {config.frames}], got {clip_len}")
-        if num_clips is not None and clip_len is None:
-            raise ValueError("num_clips needs clip_len: the clips are shorter than the video")
         self.split, self.size, self.config, self.seed = split, size, config, seed
         self.clip_len, self.num_clips, self.epoch = clip_len, num_clips, 0
         self._params = [sample_params(config, seed, split, i) for i in range(size)]
@@ -77,6 +82,17 @@ class MiniVideos(Dataset):
             self._cache = torch.cat(
                 [(self._render(range(i, min(i + 256, size)), whole) * 255).round().to(torch.uint8)
                  for i in range(0, size, 256)])
+
+    def with_clips(self, clip_len: int | None, num_clips: int | None = None) -> MiniVideos:
+        """The same videos, cut into other clips: shares what was drawn, so nothing is drawn again.
+
+        Args:
+            clip_len, num_clips: as in the constructor.
+        """
+        _check_clips(self.config, clip_len, num_clips)
+        view = copy.copy(self)
+        view.clip_len, view.num_clips = clip_len, num_clips
+        return view
 
     @property
     def classes(self) -> tuple[str, ...]:

@@ -4,10 +4,10 @@ Why: a training step of a small video model allocates and frees the same few lar
 (activations, their gradients, oneDNN's scratch space) every step. glibc's ``malloc`` serves a
 buffer over its *mmap threshold* with fresh pages from the kernel and returns it on ``free``, and it
 hands the top of the heap back past its *trim threshold*; so every step touches its buffers' pages
-for the first time again, and each first touch is a page fault that zero-fills 4 KiB. Measured on
-the book's 2-core machines, a 3D CNN step at batch 32 took about 9,000 page faults; keeping the
-memory cut that to under 200 and the step time by a fifth or more (``python -m lectures_lib.bench``
-prints both). The arithmetic, and so every number the models compute, is unchanged.
+for the first time again, and each first touch is a page fault that zero-fills 4 KiB. A 3D CNN step
+at batch 32 moves about 40 MB through such buffers: some 10,000 page faults a step, time the CPU
+spends on no arithmetic. Kept, the buffers are reused and a step takes a few hundred faults at most
+(``tests/test_speed.py``). The arithmetic, and so every number the models compute, is unchanged.
 
 :func:`keep_freed_memory` raises both thresholds for this process, once; ``import lectures_lib``
 calls it, so every chapter, test and command runs with it. It is a no-op where the C library is

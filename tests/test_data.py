@@ -30,7 +30,7 @@ def test_labels_are_balanced():
             == data.ORDER_CLASSES)
 
 
-def class_moments(bias: float, n: int = 1600) -> tuple[torch.Tensor, torch.Tensor]:
+def class_moments(bias: float, n: int = 800) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-class mean frame and mean squared frame, pooled over all frames: (K, 3, H, W) each."""
     ds = data.MiniVideos("test", n, data.MiniVideoConfig(appearance_bias=bias))
     x, y = ds.batch(range(n))
@@ -102,6 +102,22 @@ def test_clips_multi_clips_and_epochs():
     whole, _ = data.MiniVideos("test", 4, cfg).batch([2])
     assert clips.shape == (1, 3, 3, 16, 32, 32)
     assert torch.equal(clips[0, 0], whole[0, :, :16]) and torch.equal(clips[0, 2], whole[0, :, 8:])
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_other_clips_of_the_same_videos_are_cut_without_drawing_again(cache):
+    cfg = data.MiniVideoConfig(frames=24)
+    videos = data.MiniVideos("test", 4, cfg, cache=cache)
+    for clip_len, num_clips in ((16, 3), (16, None), (None, None)):
+        view = videos.with_clips(clip_len, num_clips)
+        fresh = data.MiniVideos("test", 4, cfg, clip_len=clip_len, num_clips=num_clips)
+        assert torch.equal(view.batch([3, 1])[0], fresh.batch([3, 1])[0])
+        assert view.labels is videos.labels and view.bank is videos.bank     # shared, not redrawn
+    assert videos.clip_len is None and videos.num_clips is None        # the original is unchanged
+    with pytest.raises(ValueError, match="clip_len must be in .1, 24., got 25"):
+        videos.with_clips(25)
+    with pytest.raises(ValueError, match="num_clips needs clip_len"):
+        videos.with_clips(None, 3)
 
 
 def test_single_test_clip_is_the_middle_one():
