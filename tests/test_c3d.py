@@ -93,6 +93,7 @@ def test_image_nets_match_the_reference_counts(paper_nets):
     assert min(abs(c.macs / 1e9 - gap) for c in vgg_costs if len(c.output) == 3 and c.macs) < 0.05
 
 
+@pytest.mark.slow
 def test_small_c3d_runs_on_mini_clips_and_trains():
     torch.manual_seed(0)
     net = c3d.c3d_small(8, width=4)

@@ -64,6 +64,7 @@ def test_a_missing_opencv_is_named_where_it_is_needed(monkeypatch, tmp_path, cal
     assert "lectures_lib[opencv]" in str(err.value) and err.value.name == "cv2"
 
 
+@pytest.mark.slow
 def test_the_library_imports_without_opencv():
     code = ("import sys, pkgutil, importlib; sys.modules['cv2'] = None; import lectures_lib\n"
             "for m in pkgutil.iter_modules(lectures_lib.__path__):\n"
@@ -207,6 +208,7 @@ def installed(colab, request):
     return colab
 
 
+@pytest.mark.slow
 @needs_colab
 @pytest.mark.parametrize("path", toc_notebooks(), ids=[p.name for p in toc_notebooks()])
 def test_chapter_runs_in_colab(installed, monkeypatch, request, path):
@@ -249,6 +251,7 @@ print("widgets ok under ipywidgets", ipywidgets.__version__)
 """
 
 
+@pytest.mark.slow
 @needs_colab
 def test_widgets_work_under_ipywidgets_7(installed):
     done = subprocess.run([str(installed["python"]), "-c", WIDGETS], capture_output=True,

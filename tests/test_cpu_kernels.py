@@ -52,6 +52,7 @@ def test_the_stored_kinds_are_read_from_the_timings(tmp_path):
     assert cpu_kernels.outputs_kinds() <= set(cpu_kernels.KINDS)      # the book's own timings
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["avx2", "avx"])
 def test_torch_numpy_and_opencv_obey_the_exported_limits(kind):
     """What CI exports really changes the kernels: torch and oneDNN report the played kind, numpy

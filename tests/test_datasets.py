@@ -218,6 +218,7 @@ def test_a_truncated_video_raises_or_is_skipped_never_zero_filled(ucf):
         datasets.ucf101(root, lists, clip_len=4, on_error="skip")[0]
 
 
+@pytest.mark.slow
 def test_workers_decode_the_same_clips_as_the_main_process(ucf, capfd):
     root, lists = ucf
     truncate(root / "Drumming" / "v_Drumming_g01_c01.avi")           # train item 4

@@ -107,6 +107,7 @@ def noisy_model():
                          nn.Dropout(0.3), nn.AdaptiveAvgPool3d(1), nn.Flatten(), nn.Linear(4, 8))
 
 
+@pytest.mark.slow
 def test_resuming_gives_the_weights_of_an_uninterrupted_run(tmp_path):
     train = Interrupted("train", 40, data.MiniVideoConfig(frames=8), clip_len=4, cache=True)
     val = data.MiniVideos("val", 8, data.MiniVideoConfig(frames=8), clip_len=4)
@@ -150,6 +151,7 @@ def run_cli(*args, torchrun=False, cwd=None):
     return result.stdout
 
 
+@pytest.mark.slow
 def test_two_torchrun_processes_train_the_model_one_process_trains(tmp_path):
     # No BatchNorm in this model: each rank would normalise its half of the batch by its own
     # statistics (SyncBatchNorm needs a GPU), so a BN model matches only approximately. 49 videos

@@ -12,6 +12,7 @@ import torch
 from booktoc import ROOT
 
 
+@pytest.mark.slow
 def test_times_only_records_a_time_and_leaves_the_notebook_alone(tmp_path):
     """`execute_notebooks.py --times-only` (what the GPU check runs) never rewrites outputs, and
     records the time under the kind of CPU kernels that ran, not as the stored outputs' kind."""
@@ -44,6 +45,7 @@ def test_a_run_that_writes_outputs_marks_its_cpu_kind_as_the_stored_one(tmp_path
     assert runs["cpu-avx2"]["seconds"] == 80.0 and runs["cpu-avx512"]["seconds"] == 50.0
 
 
+@pytest.mark.slow
 def test_gpu_check_says_when_there_is_no_gpu():
     if torch.cuda.is_available():
         pytest.skip("a GPU is here: run python tests/gpu_check.py itself")

@@ -134,6 +134,7 @@ runpy.run_module("lectures_lib.flow_store", run_name="__main__")
 """
 
 
+@pytest.mark.slow
 def test_a_killed_run_leaves_nothing_trusted_and_a_rerun_completes_it(tmp_path, capsys):
     root, out = tmp_path / "videos", tmp_path / "flow"
     paths = [translating_video(root / f"v{i}.avi", seed=i) for i in range(5)]

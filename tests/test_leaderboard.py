@@ -61,6 +61,7 @@ def test_a_changed_model_recipe_or_dataset_changes_the_fingerprint():
     assert leaderboard.stale({"results": {}}) == [x.name for x in zoo.ENTRIES + zoo.SWEEP]
 
 
+@pytest.mark.slow
 def test_retraining_one_model_reproduces_its_stored_accuracy():
     e = zoo.entry(RETRAIN)
     splits = data.standard_splits(leaderboard.CONFIGS["motion"])

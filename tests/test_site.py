@@ -139,6 +139,7 @@ def visit(server, browser):
         v.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page_path", PAGES)
 def test_page_renders(visit, page_path):
     v = visit(page_path)
@@ -198,6 +199,7 @@ def _check_animations(page) -> None:
         assert int(slider.get_attribute("max")) >= 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page_path", PAGES)
 def test_page_fits_a_phone(visit, page_path):
     """At 390 px, figures and animations fit the screen (only text tables may scroll sideways)."""
@@ -215,6 +217,7 @@ def test_every_chapter_has_a_key_term():
     assert {Path(p).stem for p in CHAPTERS} == set(KEY_TERMS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page_path", CHAPTERS)
 def test_search_finds_the_chapter(visit, page_path):
     """The site's own search, over HTTP as published, lists the chapter among its first three
@@ -236,6 +239,7 @@ def _cpu_runs(entry: dict) -> dict[str, dict]:
     return {device: run for device, run in entry.items() if device.startswith("cpu-")}
 
 
+@pytest.mark.slow
 def test_status_page_lists_every_chapter_and_each_header_shows_its_time(visit):
     times = json.loads((ROOT / "book" / "timings.json").read_text())
     v = visit("book/status.html")

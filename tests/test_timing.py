@@ -55,6 +55,7 @@ def test_matmul_peak_is_a_rate():
     assert timing.matmul_peak(n=64) > 0
 
 
+@pytest.mark.slow
 def test_bench_prints_every_model(capsys):
     bench.main(["--batch-size", "2", "--steps", "1"])
     out = capsys.readouterr().out

@@ -47,6 +47,7 @@ def command(*args):
     return [sys.executable, "-m", "lectures_lib.train", *map(str, args)]
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_the_weights_of_an_uninterrupted_one(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     args = ["--model", "early fusion", "--sizes", 512, 8, 8, "--epochs", 3, "--batch-size", 32,
@@ -85,6 +86,7 @@ def video_root(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_a_real_video_folder_trains_with_workers_and_multi_clip_tests(video_root, capsys):
     pytest.importorskip("lectures_lib.datasets")
     result = train.main(["--model", "3D CNN", "--data", "folder", "--root", str(video_root),
@@ -122,6 +124,7 @@ def test_a_broken_video_stops_the_run_or_is_skipped_as_asked(video_root, capsys)
     assert "test accuracy" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_worker_batches_decode_the_next_batch_while_the_current_one_is_used(video_root):
     datasets = pytest.importorskip("lectures_lib.datasets")
     from lectures_lib import evaluation
