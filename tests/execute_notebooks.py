@@ -8,10 +8,11 @@ This is the only way outputs get into the repository; nbval then checks that a f
 prints the same. It prints each notebook's wall time (budget: 60 s for a new chapter on a 2-core
 CPU, 90 s for an existing one) and records it in ``book/timings.json``, with the machine it was
 measured on, under "gpu" (when torch sees CUDA: the chapters then train on it) or under the kind of
-CPU kernels that ran, "cpu-avx512" or "cpu-avx2" (see ``cpu_kernels.py``): the two kinds of CPU this
-project's machines have differ about twofold in speed, and the outputs of the kind that wrote them
-are marked ``"stored": true``. The website's status page and each chapter's header are made from
-that file.
+CPU that ran them, "cpu-avx512" or "cpu-avx2" (see ``cpu_kernels.py``; the two kinds of CPU this
+project's machines have differ about twofold in speed), the kind that wrote the stored outputs
+marked ``"stored": true``. It refuses to run while the environment plays older kernels than the
+machine's (as CI's one-thread run does). The website's status page and each chapter's header are
+made from that file.
 """
 
 from __future__ import annotations
@@ -82,9 +83,12 @@ def machine() -> dict:
         names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
                  if line.startswith("model name")]
         model = names[0] if names else model
-    played = "" if kernels == native else (f", {cpu_kernels.LABELS[kernels]} kernels played on "
-                                           f"{cpu_kernels.LABELS[native]}")
-    return {"device": f"cpu-{kernels}", "machine": f"{model}{played}, {threads} threads",
+    if kernels != native:
+        raise RuntimeError(f"this {cpu_kernels.LABELS[native]} machine is playing "
+                           f"{cpu_kernels.LABELS[kernels]} (ATEN_CPU_CAPABILITY, "
+                           "ONEDNN_MAX_CPU_ISA, ...): the book's outputs and times come from a "
+                           "machine's own kernels; unset those variables")
+    return {"device": f"cpu-{kernels}", "machine": f"{model}, {threads} threads",
             "kernels": kernels, "torch": torch.__version__}
 
 

@@ -1,6 +1,7 @@
 """The notebook executor and the GPU check: times are recorded, outputs only written on purpose."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -52,3 +53,17 @@ def test_gpu_check_says_when_there_is_no_gpu():
     done = subprocess.run([sys.executable, str(ROOT / "tests" / "gpu_check.py")],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "no CUDA device" in done.stderr
+
+
+@pytest.mark.slow
+def test_outputs_and_times_are_never_made_on_played_kernels(tmp_path):
+    """CI's older-kernel run checks outputs; writing or timing them there would mislabel them."""
+    older = cpu_kernels.KINDS[cpu_kernels.KINDS.index(cpu_kernels.native_kind()) - 1]
+    if older not in cpu_kernels.LIMITS:
+        pytest.skip("this CPU has no older kernels that CI plays")
+    done = subprocess.run([sys.executable, str(ROOT / "tests" / "execute_notebooks.py"),
+                           "--times-only", "--timings", str(tmp_path / "t.json"), "nothing.ipynb"],
+                          env={**os.environ, **cpu_kernels.LIMITS[older]}, capture_output=True,
+                          text=True)
+    assert done.returncode != 0 and "playing" in done.stderr and "unset" in done.stderr
+    assert not (tmp_path / "t.json").exists()
