@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -66,8 +67,6 @@ def native_kind(cpuinfo: str | None = None) -> str:
 def running_kind() -> str:
     """The kind of kernels this process runs: the machine's, or older where the environment says
     (PyTorch's own kernels tell "default" from AVX2; oneDNN's limit tells AVX from SSE)."""
-    import os
-
     import torch
 
     kind = torch.backends.cpu.get_cpu_capability().lower()
@@ -87,7 +86,8 @@ def older_limits(outputs: set[str], native: str) -> dict[str, str]:
     """Settings for a run on kernels older than every stored output's, and no newer than native.
 
     Raises:
-        ValueError: no older kind exists (outputs from the SSE baseline) or a kind is unknown.
+        ValueError: no stored outputs, an unknown kind, or nothing older to play (the outputs or
+            this machine have no AVX2; CI plays AVX at the oldest).
     """
     unknown = (outputs | {native}) - set(KINDS)
     if unknown or not outputs:
