@@ -79,9 +79,11 @@ class MiniVideos(Dataset):
         self._cache = None
         if cache:
             whole = np.arange(config.frames)[None]
+            # Drawn 64 videos at a time: twice as fast as 256 on a 2-core CPU (the drawing's
+            # buffers stay in cache), and the same pixels (a test checks).
             self._cache = torch.cat(
-                [(self._render(range(i, min(i + 256, size)), whole) * 255).round().to(torch.uint8)
-                 for i in range(0, size, 256)])
+                [(self._render(range(i, min(i + 64, size)), whole) * 255).round().to(torch.uint8)
+                 for i in range(0, size, 64)])
 
     def with_clips(self, clip_len: int | None, num_clips: int | None = None) -> MiniVideos:
         """The same videos, cut into other clips: shares what was drawn, so nothing is drawn again.

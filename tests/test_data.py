@@ -130,6 +130,9 @@ def test_single_test_clip_is_the_middle_one():
 def test_cache_returns_exactly_what_was_drawn():
     assert torch.equal(data.MiniVideos("val", 10, cache=True).batch([7, 2])[0],
                        data.MiniVideos("val", 10).batch([7, 2])[0])
+    across = [69, 3, 64, 63]                      # videos drawn in different chunks of the cache
+    assert torch.equal(data.MiniVideos("val", 70, cache=True).batch(across)[0],
+                       data.MiniVideos("val", 70).batch(across)[0])
     cfg = data.MiniVideoConfig(frames=20)
     for kwargs in (dict(clip_len=8), dict(clip_len=8, num_clips=3)):
         cached = data.MiniVideos("train", 6, cfg, cache=True, **kwargs)
