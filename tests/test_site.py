@@ -4,8 +4,9 @@ with every other host blocked, at desktop and phone width.
 Every page must load with no request to another host, no JavaScript error or console error, its
 math typeset (no TeX source left), meaningful alt text on every figure, no blank widget area, and
 working animations; a search for each chapter's key term finds that chapter; the status page lists
-every chapter's time; every Colab button opens a notebook that exists. Screenshots of every page at
-both widths go to ``_build/screenshots``.
+every chapter's time; every Colab button opens a notebook that exists. With BOOK_SCREENSHOTS=1,
+screenshots of every page at both widths go to ``_build/screenshots`` (for a person to look at;
+they cost a quarter of this file's time, so CI leaves them out).
 
 Needs `jupyter-book build .` first, and Chromium at /usr/bin/chromium (Debian's package `chromium`;
 Playwright drives it directly, no chromedriver). Locally it skips, saying which is missing; CI sets
@@ -118,6 +119,8 @@ class Visit:
         assert not self.local_failures, f"local requests failed: {self.local_failures}"
 
     def screenshot(self, page_path: str, width: str) -> None:
+        if not os.environ.get("BOOK_SCREENSHOTS"):
+            return
         folder = ROOT / "_build" / "screenshots"
         folder.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(folder / f"{Path(page_path).stem}-{width}.png"),
@@ -141,7 +144,9 @@ def visit(server, browser):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page_path", PAGES)
-def test_page_renders(visit, page_path):
+def test_page_renders_at_desktop_and_phone_width(visit, page_path):
+    """At 1280 px the page is whole and clean; at 390 px figures and animations fit the screen
+    (only text tables may scroll sideways)."""
     v = visit(page_path)
     page = v.page
     heading = page.locator("main h1").first.inner_text().strip("#").strip()
@@ -177,6 +182,16 @@ def test_page_renders(visit, page_path):
     assert blank == 0, f"{blank} blank widget areas"
     v.screenshot(page_path, "desktop")                # as a reader first sees it
     _check_animations(page)
+    # The same page at phone width (the layout reflows on resize, as on a phone turned upright).
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)
+    too_wide = page.evaluate("""() => [...document.querySelectorAll(
+            'main img, main .animation, main input.anim-slider, main .anim-buttons')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+        .map(e => e.id || e.className || e.tagName)""")
+    assert not too_wide, f"wider than a phone (390 px): {too_wide}"
+    v.check_clean()
+    v.screenshot(page_path, "phone")
 
 
 def _check_animations(page) -> None:
@@ -199,20 +214,6 @@ def _check_animations(page) -> None:
         assert int(slider.get_attribute("max")) >= 1
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("page_path", PAGES)
-def test_page_fits_a_phone(visit, page_path):
-    """At 390 px, figures and animations fit the screen (only text tables may scroll sideways)."""
-    v = visit(page_path, PHONE)
-    v.check_clean()
-    too_wide = v.page.evaluate("""() => [...document.querySelectorAll(
-            'main img, main .animation, main input.anim-slider, main .anim-buttons')]
-        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
-        .map(e => e.id || e.className || e.tagName)""")
-    assert not too_wide, f"wider than a phone: {too_wide}"
-    v.screenshot(page_path, "phone")
-
-
 def test_every_chapter_has_a_key_term():
     assert {Path(p).stem for p in CHAPTERS} == set(KEY_TERMS)
 
@@ -226,12 +227,13 @@ def test_search_finds_the_chapter(visit, page_path):
     v = visit(f"search.html?q={term.replace(' ', '+')}")
     v.page.wait_for_function("() => { const s = document.querySelector('#search-results p');"
                              " return s && !s.innerText.includes('Preparing'); }", timeout=30_000)
-    v.page.wait_for_timeout(500)                     # snippets arrive after the result list
     results = v.page.locator("#search-results ul.search > li").all()[:3]
     found = [r.locator("a").first.get_attribute("href").split("#")[0] for r in results]
     assert page_path in found, f"{term!r} finds {found} first"
-    hit = results[found.index(page_path)]
-    assert hit.locator("p.context").inner_text().strip(), "no snippet"
+    snippet = results[found.index(page_path)].locator("p.context")   # fetched after the list
+    snippet.wait_for(state="attached", timeout=10_000)
+    v.page.wait_for_function("p => p.innerText.trim().length > 0", arg=snippet.element_handle(),
+                             timeout=10_000)
     v.check_clean()
 
 
