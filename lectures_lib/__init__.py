@@ -37,8 +37,9 @@ One module per lecture concept; a chapter's code lives in the module of the same
   training under ``torchrun``, checkpoints and resume); ``python -m lectures_lib.train``;
   :mod:`lectures_lib.mini_folders` (the mini dataset written in UCF-101's layout; the appendix).
 - :mod:`lectures_lib.timing`: honest speed measurements (warm-up, repeats, medians);
-  :mod:`lectures_lib.speed`: running at the machine's speed (``import lectures_lib`` makes glibc
-  keep freed memory, which spares a CPU training step thousands of page faults).
+  :mod:`lectures_lib.speed`: running at the machine's speed, decided in one place: the speed
+  policy (bf16 autocast and channels-last on CUDA), channels-last layouts, and glibc keeping
+  freed memory (``import lectures_lib`` does it; it spares a CPU step thousands of page faults).
 - :mod:`lectures_lib.facts`: the lecture's and papers' published numbers, with their sources.
 - :mod:`lectures_lib.show` (frames, clips, animations), :mod:`lectures_lib.plotting` (charts) and
   :mod:`lectures_lib.widgets` (interactive explorers, each with a static twin).

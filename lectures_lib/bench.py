@@ -15,9 +15,9 @@ import time
 import torch
 
 from . import data, fusion
-from .blocks import use_channels_last
 from .checks import check_positive_int
 from .devices import pick_device
+from .speed import use_channels_last
 from .timing import matmul_peak, throughput
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .checks import check_module, check_positive_int, check_shape, check_tensor
+from .checks import check_positive_int, check_shape, check_tensor
 
 
 def conv_bn_relu(in_channels: int, out_channels: int, *, dims: int,
@@ -107,19 +107,3 @@ def max_pool_classifier(features: int, num_classes: int) -> nn.Sequential:
     """
     check_positive_int(features=features, num_classes=num_classes)
     return nn.Sequential(GlobalMaxPool(), nn.Linear(features, num_classes))
-
-
-def use_channels_last(model: nn.Module, enable: bool = True) -> nn.Module:
-    """Store conv weights channels-last (NHWC / NDHWC), which oneDNN often runs faster on a CPU.
-
-    The math is unchanged (only the order of floating-point sums). ``enable=False`` restores the
-    default layout. ``python -m lectures_lib.bench`` measures each chapter-2 model in both layouts
-    on your machine. Returns ``model``.
-    """
-    check_module(model=model)
-    for module in model.modules():
-        if isinstance(module, (nn.Conv2d, nn.Conv3d)):
-            fmt = torch.channels_last if module.weight.ndim == 4 else torch.channels_last_3d
-            module.weight.data = module.weight.data.contiguous(
-                memory_format=fmt if enable else torch.contiguous_format)
-    return model

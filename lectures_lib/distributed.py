@@ -5,13 +5,13 @@ device (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` in each one's environment); eac
 copy of the model, takes its share of every global batch, and ``DistributedDataParallel`` averages
 the gradients, so every copy takes the same step a single process would take on the whole batch::
 
-    global batch (the order evaluation.batches makes)  [i0 i1 i2 i3 i4 i5 i6 i7]
+    global batch (the order batching.batches makes)  [i0 i1 i2 i3 i4 i5 i6 i7]
     rank 0 of 2                                          [i0 i1 i2 i3]  -> grads g0
     rank 1 of 2                                                      [i4 i5 i6 i7] -> g1
     all-reduce: every rank steps with (g0 + g1) / 2 = the gradient of the whole batch
 
-Checkpoints (written by rank 0 alone) are in :mod:`lectures_lib.checkpoints`. On CUDA the loop
-also trains in bf16 autocast with channels-last-3d weights (:func:`cuda_speedups`).
+Checkpoints (written by rank 0 alone) are in :mod:`lectures_lib.checkpoints`. How fast a step runs
+(bf16 autocast and channels-last-3d on CUDA) is :mod:`lectures_lib.speed`'s to decide.
 
 Reference: Li et al., "PyTorch Distributed: Experiences on Accelerating Data Parallel Training",
 VLDB 2020, arXiv:2006.15704.
@@ -19,7 +19,6 @@ VLDB 2020, arXiv:2006.15704.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 import torch
@@ -27,9 +26,9 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
+from .batching import BatchDataset, batches, batches_of, shuffled_order
 from .checks import check_positive_int
 from .devices import Inputs, seed_everything
-from .evaluation import BatchDataset, batches, batches_of, shuffled_order
 
 
 def setup(device: torch.device | str | None = None) -> torch.device:
@@ -127,13 +126,13 @@ def share(indices: list[int]) -> tuple[list[int], float]:
 def global_batches(dataset: Dataset, batch_size: int, *, seed: int):
     """Yield ``(inputs, labels, weight)``: this rank's share (:func:`share`) of each global batch.
 
-    The global batches are those of ``evaluation.batches(dataset, batch_size, shuffle=True,
+    The global batches are those of ``batching.batches(dataset, batch_size, shuffle=True,
     seed=seed)``, in the same order, so ``N`` ranks see together what one process sees.
 
     Args:
-        dataset: ``(input, label)`` items, or a :class:`~lectures_lib.evaluation.BatchDataset`.
+        dataset: ``(input, label)`` items, or a :class:`~lectures_lib.batching.BatchDataset`.
         batch_size: the global batch size (every rank's shares together).
-        seed: fixes the shuffled order, as in ``evaluation.batches``.
+        seed: fixes the shuffled order, as in ``batching.batches``.
     """
     check_positive_int(batch_size=batch_size)
     order = shuffled_order(len(dataset), seed).tolist()
@@ -148,11 +147,11 @@ def global_batches(dataset: Dataset, batch_size: int, *, seed: int):
 
 
 def epoch_batches(dataset: Dataset, batch_size: int, *, seed: int):
-    """Yield ``(inputs, labels, weight)``: ``evaluation.batches(..., shuffle=True)`` with weight 1
+    """Yield ``(inputs, labels, weight)``: ``batching.batches(..., shuffle=True)`` with weight 1
     in one process, this rank's share of each global batch (:func:`global_batches`) in several.
 
     Args:
-        dataset: ``(input, label)`` items, or a :class:`~lectures_lib.evaluation.BatchDataset`.
+        dataset: ``(input, label)`` items, or a :class:`~lectures_lib.batching.BatchDataset`.
         batch_size: the global batch size.
         seed: fixes the shuffled order; with several processes, also each rank's random state.
     """
@@ -171,40 +170,3 @@ def all_sum(*values: float) -> list[float]:
     total = torch.tensor(values, dtype=torch.float64)
     dist.all_reduce(total)
     return total.tolist()
-
-
-def cuda_speedups(device: torch.device, amp: bool | None = None) -> dict[str, bool]:
-    """Which speed-ups the training loop switches on: bf16 autocast and channels-last-3d weights.
-
-    Both help on a CUDA GPU (tensor cores; cuDNN's NDHWC kernels) and are left off elsewhere, so a
-    CPU run is unchanged.
-
-    Args:
-        device: where the model trains.
-        amp: bf16 autocast on (True), off (False), or on exactly when the GPU supports bf16 (None).
-
-    Returns:
-        ``{"amp": ..., "channels_last": ...}``.
-    """
-    cuda = device.type == "cuda"
-    if amp and not cuda:
-        raise ValueError(f"amp (bf16 autocast) is for CUDA devices, got {device}")
-    if amp is None:
-        amp = cuda and torch.cuda.is_bf16_supported()
-    return {"amp": bool(amp), "channels_last": cuda}
-
-
-def autocast(device: torch.device, speed: dict[str, bool]):
-    """The context a training step runs in: bf16 autocast when ``speed["amp"]``, else nothing."""
-    if speed["amp"]:
-        return torch.autocast(device.type, dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def channels_last(x: Inputs) -> Inputs:
-    """5-D inputs (and each 5-D tensor of a tuple) in channels-last-3d memory order."""
-    if isinstance(x, (tuple, list)):
-        return tuple(channels_last(t) for t in x)
-    return x.contiguous(memory_format=torch.channels_last_3d) if x.ndim == 5 else x
-
-

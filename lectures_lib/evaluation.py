@@ -1,4 +1,5 @@
-"""Going through a dataset in batches, predicting class probabilities, and scoring them.
+"""Predicting class probabilities over a dataset (in :mod:`lectures_lib.batching`'s batches), and
+scoring them.
 
 Multi-clip testing lives here once: a batch ``(B, N, C, T, H, W)`` holds ``N`` clips of each of
 ``B`` videos, and a video's prediction is the average of its clips' softmax probabilities.
@@ -7,56 +8,14 @@ Multi-clip testing lives here once: a batch ``(B, N, C, T, H, W)`` holds ``N`` c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import Dataset
 
+from .batching import batches
 from .checks import check_labels, check_positive_int, model_input
 from .devices import Inputs, model_device, to_device
-
-
-@runtime_checkable
-class BatchDataset(Protocol):
-    """A dataset that builds a whole batch at once: ``batch(indices) -> (inputs, labels)``."""
-
-    def batch(self, indices: list[int]) -> tuple[Inputs, torch.Tensor]: ...
-
-
-def shuffled_order(n: int, seed: int) -> torch.Tensor:
-    """The book's one shuffle of ``n`` items for ``seed``, from a private generator (the global
-    random state is not touched): training batches and each rank's share of them agree on it."""
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-
-
-def batches_of(dataset: BatchDataset, index_lists: list[list[int]]):
-    """Yield ``dataset.batch(indices)`` for each list; a dataset with a ``prefetch(indices)`` method
-    is asked for the next batch before the current one is returned, so that it can prepare it (in
-    worker processes) while the caller trains on the current one."""
-    ahead = getattr(dataset, "prefetch", None)
-    for k, indices in enumerate(index_lists):
-        if ahead is not None:
-            ahead(indices)                              # already on its way, except the first
-            if k + 1 < len(index_lists):
-                ahead(index_lists[k + 1])
-        yield dataset.batch(indices)
-
-
-def batches(dataset: Dataset, batch_size: int, *, shuffle: bool = False, seed: int = 0):
-    """Yield ``(inputs, labels)`` batches, through ``dataset.batch`` when it has one."""
-    check_positive_int(batch_size=batch_size)
-    if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
-        raise TypeError(f"dataset must be a Dataset of (input, label) items, "
-                        f"got {type(dataset).__name__}")
-    if len(dataset) == 0:
-        raise ValueError("the dataset is empty")
-    order = shuffled_order(len(dataset), seed) if shuffle else torch.arange(len(dataset))
-    if isinstance(dataset, BatchDataset):
-        yield from batches_of(dataset, [order[i:i + batch_size].tolist()
-                                        for i in range(0, len(order), batch_size)])
-    else:
-        yield from DataLoader(Subset(dataset, order.tolist()), batch_size=batch_size)
 
 
 @torch.no_grad()

@@ -29,9 +29,9 @@ from .blocks import (
     conv_bn_relu,
     frame_encoder,
     max_pool_classifier,
-    use_channels_last,
 )
 from .checks import check_choice, check_int, check_labels, check_positive_int, check_shape
+from .speed import use_channels_last
 from .video import check_clips, fold_time, unfold_time
 
 

@@ -27,10 +27,10 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from .batching import batches
 from .blocks import GlobalMaxPool, frame_encoder
 from .checks import check_labels, check_positive_int, check_tensor
 from .devices import model_device
-from .evaluation import batches
 from .video import check_clips, fold_time, unfold_time
 
 

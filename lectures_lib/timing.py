@@ -19,7 +19,6 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from .blocks import use_channels_last
 from .calculators import count_training_macs
 from .checks import (
     check_int,
@@ -30,7 +29,7 @@ from .checks import (
     model_input,
 )
 from .devices import as_device, model_device
-from .distributed import autocast, channels_last, cuda_speedups
+from .speed import SpeedPolicy
 
 
 def _sync(device: torch.device) -> None:
@@ -119,8 +118,8 @@ def throughput(model: nn.Module, clip_shape: tuple[int, ...], *, batch_size: int
     """Measured training speed on random inputs: clips/s and achieved multiply-adds per second.
 
     Plain SGD steps, the median of ``steps`` timings after ``warmup`` untimed ones. On CUDA a step
-    runs as the training loop runs it there (:func:`lectures_lib.distributed.cuda_speedups`): bf16
-    autocast where the GPU supports it, channels-last-3d weights and inputs.
+    runs as the training loop runs it there (:meth:`lectures_lib.speed.SpeedPolicy.for_device`):
+    bf16 autocast where the GPU supports it, channels-last-3d weights and inputs.
 
     Returns ``{"clips_per_s", "macs_per_clip", "macs_per_s"}``; multiply-adds of a step (forward
     and backward) are counted by :func:`lectures_lib.calculators.count_training_macs`.
@@ -130,17 +129,15 @@ def throughput(model: nn.Module, clip_shape: tuple[int, ...], *, batch_size: int
     check_shape("clip_shape", clip_shape)
     device = model_device(model, device)
     model.to(device).train()
-    speed = cuda_speedups(device)
-    x = torch.rand(batch_size, *clip_shape, device=device)
-    if speed["channels_last"]:
-        use_channels_last(model)
-        x = channels_last(x)
+    speed = SpeedPolicy.for_device(device)
+    x = speed.prepare_inputs(torch.rand(batch_size, *clip_shape, device=device))
+    speed.prepare_model(model)
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     macs = count_training_macs(model, clip_shape, batch_size=batch_size)
 
     def step() -> None:
         opt.zero_grad(set_to_none=True)
-        with autocast(device, speed):
+        with speed.autocast():
             out = model(x)
         out.float().sum().backward()
         opt.step()

@@ -10,7 +10,7 @@ flow; SlowFast: two pathways); a dataset yields ``(input, label)`` with the inpu
 Extension points, each optional and checked by type, not by name alone:
 
 - a dataset with ``batch(indices) -> (inputs, labels)``
-  (:class:`~lectures_lib.evaluation.BatchDataset`) hands out whole batches at once, skipping the
+  (:class:`~lectures_lib.batching.BatchDataset`) hands out whole batches at once, skipping the
   per-item ``DataLoader``;
 - a dataset with ``set_epoch(epoch)`` (:class:`EpochDataset`) is told each epoch before it starts,
   to draw new random clips;
@@ -39,7 +39,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from . import checkpoints, distributed
-from .blocks import use_channels_last
+from .batching import batches
 from .checks import (
     check_choice,
     check_int,
@@ -50,7 +50,8 @@ from .checks import (
     model_input,
 )
 from .devices import Inputs, model_device, seed_everything, to_device
-from .evaluation import batches, evaluate
+from .evaluation import evaluate
+from .speed import SpeedPolicy
 
 
 @runtime_checkable
@@ -164,7 +165,7 @@ def _optimiser(model: nn.Module, recipe: Recipe, steps: int):
 
 
 def _epoch(model: nn.Module, train: Dataset, opt, sched, recipe: Recipe, epoch: int,
-           classes: int, device: torch.device, speed: dict[str, bool]) -> dict:
+           classes: int, device: torch.device, speed: SpeedPolicy) -> dict:
     """Train one epoch of ``model``, as :func:`distributed.wrap` returns it; return its record
     (sums reduced over the ranks)."""
     model.train()
@@ -174,9 +175,8 @@ def _epoch(model: nn.Module, train: Dataset, opt, sched, recipe: Recipe, epoch: 
                                                   seed=recipe.seed * 1000 + epoch):
         check_labels(y, size=len(y), classes=classes)
         x, y = to_device(x, device), y.to(device, non_blocking=True)
-        if speed["channels_last"]:
-            x = distributed.channels_last(x)
-        with distributed.autocast(device, speed):
+        x = speed.prepare_inputs(x)
+        with speed.autocast():
             loss, out = model(x, y)                     # distributed.wrap: the training loss
         opt.zero_grad(set_to_none=True)
         (loss if weight == 1.0 else loss * weight).backward()
@@ -221,11 +221,10 @@ def fit(model: nn.Module, train: Dataset, val: Dataset | None = None, *,
     if resume and checkpoint is None:
         raise ValueError("resume=True needs the checkpoint= to resume from")
     device = model_device(model, device)
-    speed = distributed.cuda_speedups(device, amp)
+    speed = SpeedPolicy.for_device(device, amp)          # the same on CPU; bf16, NDHWC on CUDA
     model.to(device)
     classes = _check_model_and_data(model, train, device)
-    if speed["channels_last"]:
-        use_channels_last(model)
+    speed.prepare_model(model)
     seed_everything(recipe.seed)
     opt, sched = _optimiser(model, recipe, recipe.epochs * -(-len(train) // recipe.batch_size))
     history, done = History(), 0

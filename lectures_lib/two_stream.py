@@ -28,9 +28,10 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from .blocks import frame_encoder, max_pool_classifier, use_channels_last
+from .blocks import frame_encoder, max_pool_classifier
 from .checks import check_int, check_positive, check_positive_int
 from .fusion import SingleFrameCNN
+from .speed import use_channels_last
 from .video import check_clips
 
 

@@ -30,7 +30,7 @@ from . import temporal_attention as ta
 from . import temporal_conv as tc
 from . import temporal_models as tm
 from . import two_stream as ts
-from .blocks import frame_encoder, max_pool_classifier, use_channels_last
+from .blocks import frame_encoder, max_pool_classifier
 
 NUM_CLASSES = 8
 CLIP = (3, 16, 32, 32)
@@ -64,13 +64,11 @@ class Entry:
     prepare: Callable[[nn.Module], None] | None = None
 
 
-def seeded(build: Callable[[], nn.Module], channels_last: bool = False
-           ) -> Callable[[], nn.Module]:
+def seeded(build: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
     """``build``, run after ``torch.manual_seed(0)``."""
     def builder() -> nn.Module:
         torch.manual_seed(0)
-        model = build()
-        return use_channels_last(model) if channels_last else model
+        return build()
     return builder
 
 

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from lectures_lib import data, distributed, evaluation, training
+from lectures_lib import batching, data, distributed, training
 from lectures_lib.training import Recipe
 
 
@@ -30,7 +30,7 @@ def test_the_ranks_shares_are_the_global_batches_of_one_process(ranks, world):
     videos = data.MiniVideos("train", 11, data.MiniVideoConfig(frames=8))
     plain = TensorDataset(torch.arange(11).float().view(11, 1), torch.arange(11))
     for dataset in (videos, plain):
-        expected = [y.tolist() for _, y in evaluation.batches(dataset, 4, shuffle=True, seed=5)]
+        expected = [y.tolist() for _, y in batching.batches(dataset, 4, shuffle=True, seed=5)]
         shares = []
         for r in range(world):
             ranks(r, world)
@@ -64,25 +64,6 @@ def test_one_process_needs_no_process_group(monkeypatch):
     assert torch.equal(out, model(x))
     assert torch.equal(loss, nn.functional.cross_entropy(model(x), y))
     distributed.teardown()
-
-
-def test_cuda_speedups_are_on_for_cuda_only(monkeypatch):
-    cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    assert distributed.cuda_speedups(cpu) == {"amp": False, "channels_last": False}
-    assert distributed.cuda_speedups(cpu, False) == {"amp": False, "channels_last": False}
-    with pytest.raises(ValueError, match="amp .* is for CUDA devices, got cpu"):
-        distributed.cuda_speedups(cpu, True)
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
-    assert distributed.cuda_speedups(cuda) == {"amp": True, "channels_last": True}
-    assert distributed.cuda_speedups(cuda, False) == {"amp": False, "channels_last": True}
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
-    assert distributed.cuda_speedups(cuda)["amp"] is False
-    clip, image = torch.rand(2, 3, 4, 5, 5), torch.rand(2, 3, 5, 5)
-    a, b = distributed.channels_last((clip, image))
-    assert a.is_contiguous(memory_format=torch.channels_last_3d) and b is image
-    assert torch.equal(a, clip)
-    assert isinstance(distributed.autocast(cpu, {"amp": False}), type(distributed.autocast(
-        cuda, {"amp": False})))
 
 
 class Stop(Exception):

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from lectures_lib import blocks, fusion, toy_models
+from lectures_lib import blocks, fusion, speed, toy_models
 
 T = 8
 BUILDERS = {
@@ -161,7 +161,7 @@ X = torch.rand(2, 3, T, 16, 16)
     (lambda: blocks.FoldTimeIntoChannels()([[1.0]]), TypeError, "x must be a torch tensor"),
     (lambda: blocks.GlobalMaxPool()(torch.zeros(2, 4, 0, 3)), ValueError,
      r"none empty, got shape \(2, 4, 0, 3\)"),
-    (lambda: blocks.use_channels_last("model"), TypeError, "model must be a torch.nn.Module"),
+    (lambda: speed.use_channels_last("model"), TypeError, "model must be a torch.nn.Module"),
     (lambda: fusion.SingleFrameCNN(4, width=4).training_loss(X, torch.tensor([0.0, 1.0])),
      ValueError, r"expected labels of shape \(2,\): integer class indices, got torch.float32"),
     (lambda: fusion.SingleFrameCNN(4, width=4).training_loss(X, torch.tensor([0, 1, 2])),

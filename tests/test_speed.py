@@ -1,4 +1,5 @@
-"""Running at the machine's speed: a training step reuses its memory instead of faulting it in."""
+"""Running at the machine's speed: one speed policy, and a training step that reuses its memory
+instead of faulting it in."""
 
 import platform
 import resource
@@ -7,6 +8,7 @@ import pytest
 import torch
 
 from lectures_lib import fusion, speed
+from lectures_lib.speed import SpeedPolicy
 
 
 def test_keeping_freed_memory_is_applied_once_where_glibc_is():
@@ -33,3 +35,37 @@ def test_a_training_step_does_not_fault_in_its_activations_again():
         step()
     per_step = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 3
     assert per_step < 2000, per_step
+
+
+def test_the_speed_policy_is_on_for_cuda_only(monkeypatch):
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert SpeedPolicy.for_device(cpu) == SpeedPolicy("cpu", amp=False, channels_last=False)
+    assert SpeedPolicy.for_device("cpu", False) == SpeedPolicy()
+    with pytest.raises(ValueError, match="amp .* is for CUDA devices, got cpu"):
+        SpeedPolicy.for_device(cpu, True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert SpeedPolicy.for_device(cuda) == SpeedPolicy("cuda", amp=True, channels_last=True)
+    assert SpeedPolicy.for_device(cuda, False) == SpeedPolicy("cuda", amp=False,
+                                                              channels_last=True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert SpeedPolicy.for_device(cuda).amp is False
+    with pytest.raises(AttributeError):                         # frozen: one decision per run
+        SpeedPolicy().amp = True
+
+
+def test_the_policy_prepares_inputs_and_models_only_when_it_says_so():
+    clip, image = torch.rand(2, 3, 4, 5, 5), torch.rand(2, 3, 5, 5)
+    on, off = SpeedPolicy("cuda", channels_last=True), SpeedPolicy()
+    a, b = on.prepare_inputs((clip, image))
+    assert a.is_contiguous(memory_format=torch.channels_last_3d) and b is image
+    assert torch.equal(a, clip)
+    assert off.prepare_inputs(clip) is clip
+    model = fusion.CNN3D(4, width=4)
+    assert on.prepare_model(model) is model
+    assert model.features[0][0].weight.is_contiguous(memory_format=torch.channels_last_3d)
+    speed.use_channels_last(model, enable=False)
+    assert model.features[0][0].weight.is_contiguous()
+    assert off.prepare_model(model).features[0][0].weight.is_contiguous()
+    assert isinstance(off.autocast(), type(SpeedPolicy("cuda").autocast()))
+    with pytest.raises(TypeError, match="x must be a torch tensor, got str"):
+        speed.channels_last_inputs("clip")

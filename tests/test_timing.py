@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from lectures_lib import bench, blocks, calculators, fusion, timing
+from lectures_lib import bench, calculators, fusion, speed, timing
 
 
 def test_median_seconds_warms_up_repeats_and_loops_short_calls():
@@ -38,12 +38,12 @@ def test_training_macs_match_the_closed_form():
 def test_throughput_and_channels_last():
     clip = torch.rand(2, 3, 8, 16, 16)
     model = fusion.CNN3D(4, width=4).eval()
-    fast = blocks.use_channels_last(fusion.CNN3D(4, width=4)).eval()
+    fast = speed.use_channels_last(fusion.CNN3D(4, width=4)).eval()
     fast.load_state_dict(model.state_dict())
     assert fast.features[0][0].weight.is_contiguous(memory_format=torch.channels_last_3d)
     with torch.no_grad():
         assert torch.allclose(model(clip), fast(clip), atol=1e-5)
-    blocks.use_channels_last(fast, enable=False)
+    speed.use_channels_last(fast, enable=False)
     assert fast.features[0][0].weight.is_contiguous()
     r = timing.throughput(fusion.CNN3D(4, width=4), (3, 8, 16, 16), batch_size=4, steps=2)
     assert r["clips_per_s"] > 0

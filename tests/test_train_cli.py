@@ -127,18 +127,18 @@ def test_a_broken_video_stops_the_run_or_is_skipped_as_asked(video_root, capsys)
 @pytest.mark.slow
 def test_worker_batches_decode_the_next_batch_while_the_current_one_is_used(video_root):
     datasets = pytest.importorskip("lectures_lib.datasets")
-    from lectures_lib import evaluation
+    from lectures_lib import batching
 
     clips = datasets.kinetics(video_root, "train", clip_len=4, seed=0)
     workers = train.WorkerBatches(clips, 2, worker_init_fn=datasets.decode_worker_init)
     workers.set_epoch(2)
-    stream = evaluation.batches(workers, 2, shuffle=True, seed=5)
+    stream = batching.batches(workers, 2, shuffle=True, seed=5)
     first = next(stream)
     assert len(workers._ahead) == 1                     # the second batch is on its way already
     got = [first, *stream]
     assert not workers._ahead
     clips.set_epoch(2)                                  # the same clips, decoded here
-    want = list(evaluation.batches(clips, 2, shuffle=True, seed=5))
+    want = list(batching.batches(clips, 2, shuffle=True, seed=5))
     assert len(got) == len(want) == 3
     for (x, y), (x0, y0) in zip(got, want):
         assert torch.equal(x, x0) and torch.equal(y, y0)

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from lectures_lib import data, devices, evaluation, fusion, training
+from lectures_lib import batching, data, devices, evaluation, fusion, training
 from lectures_lib.training import BOOK_RECIPE, Recipe
 
 
@@ -152,7 +152,7 @@ class TwoStream(nn.Module):
 
 def test_fit_and_evaluate_take_tuples_and_call_every_extension_point():
     data_, model = PairDataset(), TwoStream()
-    assert isinstance(data_, evaluation.BatchDataset) and isinstance(data_, training.EpochDataset)
+    assert isinstance(data_, batching.BatchDataset) and isinstance(data_, training.EpochDataset)
     assert isinstance(model, training.OwnLoss) and not isinstance(fusion.CNN3D(2), training.OwnLoss)
     history = training.fit(model, data_, data_, recipe=Recipe(epochs=2, batch_size=8),
                            verbose=False)
@@ -212,7 +212,7 @@ def test_fit_takes_the_classes_from_the_model_not_from_the_first_labels():
      r"cannot take an input of shape \(2, 3, 4, 16, 16\): .*to have 1 channels"),
     (lambda: training.fit(fusion.CNN3D(3, width=4), SMALL, device="gpu"), ValueError,
      "device must be a torch.device or a name such as 'cpu'"),
-    (lambda: list(evaluation.batches(data.MiniVideos("val", 4), 0)), ValueError,
+    (lambda: list(batching.batches(data.MiniVideos("val", 4), 0)), ValueError,
      "batch_size must be a positive integer, got 0"),
     (lambda: evaluation.clip_probabilities(fusion.CNN3D(3, width=4), torch.zeros(0, 3, 4, 8, 8)),
      ValueError, r"none empty, got shapes \[\(0, 3, 4, 8, 8\)\]"),
