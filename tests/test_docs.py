@@ -7,6 +7,7 @@ import pkgutil
 import re
 
 import pytest
+from booktoc import ROOT
 from torch import nn
 
 import lectures_lib
@@ -60,3 +61,17 @@ def test_args_sections_match_the_signature(name, obj):
     params = [n for n, p in inspect.signature(target).parameters.items()
               if n not in ("self", "cls") and p.kind is not p.VAR_KEYWORD]
     assert set(args) == set(params), f"{name}: Args {args} vs signature {params}"
+
+
+def test_the_commit_hooks_and_the_pull_request_check_run_what_ci_runs():
+    """The pre-commit hook lints with CI's ruff; pull requests run the linter and the fast tier."""
+    import yaml
+
+    hooks = [h for repo in yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"]
+             for h in repo["hooks"]]
+    assert any(h["entry"].startswith("ruff check") and h["language"] == "system" for h in hooks)
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pull-request.yml").read_text())
+    steps = [s.get("run", "") for job in workflow["jobs"].values() for s in job["steps"]]
+    assert "ruff check ." in steps
+    assert any(s.startswith('pytest -m "not slow" tests') for s in steps)
+    assert "pip install -q -r requirements.txt" in steps
