@@ -10,6 +10,7 @@ One module per lecture concept; a chapter's code lives in the module of the same
 - :mod:`lectures_lib.blocks`: the building blocks every model shares.
 - :mod:`lectures_lib.fusion`: single-frame, late fusion, early fusion and 3-D CNN models (ch. 2).
 - :mod:`lectures_lib.training`: the book's recipe and training loop;
+  :mod:`lectures_lib.batching`: the one shuffle, and whole batches at once;
   :mod:`lectures_lib.evaluation`: predictions, multi-clip averaging, accuracy;
   :mod:`lectures_lib.devices`: the default-device rule and seeding.
 - :mod:`lectures_lib.receptive_field`: receptive fields in space and time (ch. 3).
@@ -31,10 +32,11 @@ One module per lecture concept; a chapter's code lives in the module of the same
 - :mod:`lectures_lib.slowfast` and :mod:`lectures_lib.slowfast_parts`: SlowFast (ch. 10).
 - :mod:`lectures_lib.zoo` (every model of the book) and :mod:`lectures_lib.leaderboard` (ch. 11).
 - Beyond the mini dataset: :mod:`lectures_lib.datasets` (UCF-101, HMDB-51 and Kinetics-style
-  folders, clips decoded in ``DataLoader`` workers) with :mod:`lectures_lib.dataset_splits` (the
-  official split files); :mod:`lectures_lib.flow_store` (a dataset's flow precomputed to disk,
-  resumable); :mod:`lectures_lib.distributed` and :mod:`lectures_lib.checkpoints` (data-parallel
-  training under ``torchrun``, checkpoints and resume); ``python -m lectures_lib.train``;
+  folders) with :mod:`lectures_lib.dataset_splits` (the official split files) and
+  :mod:`lectures_lib.decoding` (decoding workers that prepare the next batch);
+  :mod:`lectures_lib.flow_store` (a dataset's flow precomputed to disk, resumable);
+  :mod:`lectures_lib.distributed` and :mod:`lectures_lib.checkpoints` (data-parallel training under
+  ``torchrun``, checkpoints and resume); ``python -m lectures_lib.train``;
   :mod:`lectures_lib.mini_folders` (the mini dataset written in UCF-101's layout; the appendix).
 - :mod:`lectures_lib.timing`: honest speed measurements (warm-up, repeats, medians);
   :mod:`lectures_lib.speed`: running at the machine's speed, decided in one place: the speed

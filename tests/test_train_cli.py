@@ -127,10 +127,10 @@ def test_a_broken_video_stops_the_run_or_is_skipped_as_asked(video_root, capsys)
 @pytest.mark.slow
 def test_worker_batches_decode_the_next_batch_while_the_current_one_is_used(video_root):
     datasets = pytest.importorskip("lectures_lib.datasets")
-    from lectures_lib import batching
+    from lectures_lib import batching, decoding
 
     clips = datasets.kinetics(video_root, "train", clip_len=4, seed=0)
-    workers = train.WorkerBatches(clips, 2, worker_init_fn=datasets.decode_worker_init)
+    workers = decoding.WorkerBatches(clips, 2, worker_init_fn=datasets.decode_worker_init)
     workers.set_epoch(2)
     stream = batching.batches(workers, 2, shuffle=True, seed=5)
     first = next(stream)
@@ -191,3 +191,16 @@ def test_ucf101_split_files_choose_the_train_and_test_videos(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "4 training videos, 2 classes" in out and "on 2 videos, 3 clips each" in out
     assert result.confusion.shape == (2, 2) and result.confusion.sum() == 2
+
+
+@pytest.mark.parametrize(("make", "error", "message"), [
+    (lambda d: d.WorkerBatches([(0, 0)], 0), ValueError, "workers must be a positive int.*got 0"),
+    (lambda d: d.WorkerBatches(3, 2), TypeError, "dataset must be a Dataset .*got int"),
+    (lambda d: d.WorkerBatches([(0, 0)], 2, worker_init_fn=1), TypeError,
+     "worker_init_fn must be callable, got int"),
+])
+def test_decoding_workers_refuse_bad_arguments(make, error, message):
+    from lectures_lib import decoding
+
+    with pytest.raises(error, match=message):
+        make(decoding)
