@@ -1,56 +1,64 @@
 """Helper library for the executable textbook on deep learning for video (lecture 18, "Videos").
 
-One module per lecture concept; a chapter's code lives in the module of the same name:
+The folders are the architecture. Each package imports only packages on lower floors (checked by
+``tests/test_docs.py``)::
 
-- :mod:`lectures_lib.video`: clip layouts, the one input check, clip samplers (ch. 1);
-  :mod:`lectures_lib.video_io`: reading and writing video files, real sample footage.
-- :mod:`lectures_lib.calculators`: raw video sizes, parameter, multiply-add and per-layer costs.
-- :mod:`lectures_lib.data`: the mini video dataset and its standard splits (ch. 2); what its videos
-  are is in :mod:`lectures_lib.synthetic`, how they are drawn in :mod:`lectures_lib.drawing`.
-- :mod:`lectures_lib.blocks`: the building blocks every model shares.
-- :mod:`lectures_lib.fusion`: single-frame, late fusion, early fusion and 3-D CNN models (ch. 2).
-- :mod:`lectures_lib.training`: the book's recipe and training loop;
-  :mod:`lectures_lib.batching`: the one shuffle, and whole batches at once;
-  :mod:`lectures_lib.evaluation`: predictions, multi-clip averaging, accuracy;
-  :mod:`lectures_lib.devices`: the default-device rule and seeding.
-- :mod:`lectures_lib.receptive_field`: receptive fields in space and time (ch. 3).
-- :mod:`lectures_lib.c3d`: C3D, AlexNet, VGG-16 and the (2+1)-D block (ch. 4).
-- :mod:`lectures_lib.flow`: Lucas–Kanade and Horn–Schunck optical flow in PyTorch (ch. 5), on
-  :mod:`lectures_lib.flow_ops` (frames, warping, pyramids, end-point error);
-  :mod:`lectures_lib.flow_reference`: OpenCV's Farneback and DIS, the ``.flo`` format;
-  :mod:`lectures_lib.flow_truth`: image pairs with exact flow; :mod:`lectures_lib.flow_show`:
-  colour coding and arrows.
-- :mod:`lectures_lib.two_stream`: spatial and temporal streams and score fusion (ch. 6);
-  :mod:`lectures_lib.flow_clips`: the flow of clips and datasets, stored as 8 bits.
-- :mod:`lectures_lib.temporal_models`: per-frame CNN features and CNN + LSTM (ch. 7), with
-  :mod:`lectures_lib.temporal_conv` (1-D temporal convolutions),
-  :mod:`lectures_lib.temporal_attention` (temporal self-attention),
-  :mod:`lectures_lib.recurrent_conv` (recurrent convolutional networks) and
-  :mod:`lectures_lib.sequence_costs` (multiply-adds and memory of sequence models).
-- :mod:`lectures_lib.nonlocal_block`: the non-local block and its cost (ch. 8).
-- :mod:`lectures_lib.inflate` and :mod:`lectures_lib.images`: inflating 2-D networks, I3D (ch. 9).
-- :mod:`lectures_lib.slowfast` and :mod:`lectures_lib.slowfast_parts`: SlowFast (ch. 10).
-- :mod:`lectures_lib.zoo` (every model of the book) and :mod:`lectures_lib.leaderboard` (ch. 11).
-- Beyond the mini dataset: :mod:`lectures_lib.datasets` (UCF-101, HMDB-51 and Kinetics-style
-  folders) with :mod:`lectures_lib.dataset_splits` (the official split files) and
-  :mod:`lectures_lib.decoding` (decoding workers that prepare the next batch);
-  :mod:`lectures_lib.flow_store` (a dataset's flow precomputed to disk, resumable);
-  :mod:`lectures_lib.distributed` and :mod:`lectures_lib.checkpoints` (data-parallel training under
-  ``torchrun``, checkpoints and resume); ``python -m lectures_lib.train``;
-  :mod:`lectures_lib.mini_folders` (the mini dataset written in UCF-101's layout; the appendix).
-- :mod:`lectures_lib.timing`: honest speed measurements (warm-up, repeats, medians);
-  :mod:`lectures_lib.speed`: running at the machine's speed, decided in one place: the speed
-  policy (bf16 autocast and channels-last on CUDA), channels-last layouts, and glibc keeping
-  freed memory (``import lectures_lib`` does it; it spares a CPU step thousands of page faults).
-- :mod:`lectures_lib.facts`: the lecture's and papers' published numbers, with their sources.
-- :mod:`lectures_lib.show` (frames, clips, animations), :mod:`lectures_lib.plotting` (charts) and
-  :mod:`lectures_lib.widgets` (interactive explorers, each with a static twin).
-- :mod:`lectures_lib.checks`: argument checks with errors that say what was expected.
-- :mod:`lectures_lib.bench`: ``python -m lectures_lib.bench`` measures this machine.
+    floor 5   train.py     python -m lectures_lib.train: any one-clip model on mini or real data
+    floor 4   book/        zoo (every model, as its chapter builds it), leaderboard, facts, bench
+              viz/         show (frames, clips, animations), plotting, widgets
+    floor 3   models/      the lecture's models, one module per family (temporal/ for chapter 7)
+              flow/        optical flow: estimators, ops, OpenCV references, truth, drawing, store
+              training/    recipe and fit (loop), evaluation, distributed, checkpoints
+    floor 2   data/        the mini dataset and its drawing, events, images, video files, real
+                           datasets, batching, decoding workers
+              costs/       sizes, parameters and multiply-adds, receptive fields, timing
+    floor 1   core/        checks, devices, clip layout and samplers (video), shared blocks, speed
+
+Chapter by chapter (``data``, ``flow`` and ``training`` also export their main module's names:
+``data.standard_splits``, ``flow.lucas_kanade``, ``training.fit``):
+
+- ch. 1, video tensors: :mod:`~lectures_lib.core.video` (layouts, the one input check, clip
+  samplers), :mod:`~lectures_lib.data.video_io` (video files, real sample footage),
+  :mod:`~lectures_lib.costs.calculators` (raw sizes, parameters, multiply-adds, layer costs).
+- ch. 2, fusion: :mod:`~lectures_lib.data.mini` (the mini dataset; what its videos are in
+  :mod:`~lectures_lib.data.synthetic`, how they are drawn in :mod:`~lectures_lib.data.drawing`),
+  :mod:`~lectures_lib.models.fusion`, :mod:`~lectures_lib.core.blocks` (what every model shares),
+  :mod:`~lectures_lib.training.loop` (the recipe and ``fit``),
+  :mod:`~lectures_lib.training.evaluation` (multi-clip averaging, accuracy),
+  :mod:`~lectures_lib.data.batching` (the one shuffle, whole batches at once).
+- ch. 3, receptive fields: :mod:`~lectures_lib.costs.receptive_field`,
+  :mod:`~lectures_lib.data.events` (an event early or late in a clip).
+- ch. 4, C3D: :mod:`~lectures_lib.models.c3d` (C3D, AlexNet, VGG-16, the (2+1)-D block).
+- ch. 5, optical flow: :mod:`~lectures_lib.flow.estimators` (Lucas–Kanade, Horn–Schunck) on
+  :mod:`~lectures_lib.flow.ops`; :mod:`~lectures_lib.flow.reference` (OpenCV's Farneback and
+  DIS, ``.flo``), :mod:`~lectures_lib.flow.truth` (pairs with exact flow),
+  :mod:`~lectures_lib.flow.show` (colour coding, arrows).
+- ch. 6, two-stream: :mod:`~lectures_lib.models.two_stream`, :mod:`~lectures_lib.flow.clips` (the
+  flow of clips and datasets, stored as 8 bits).
+- ch. 7, long-term temporal models: :mod:`lectures_lib.models.temporal` (``sequences``: per-frame
+  features and CNN + LSTM; ``conv``, ``attention``, ``recurrent``; ``costs`` of sequence models).
+- ch. 8, non-local: :mod:`~lectures_lib.models.nonlocal_block`.
+- ch. 9, I3D: :mod:`~lectures_lib.models.inflate`, :mod:`~lectures_lib.data.images` (the image
+  task the 2-D network learns first).
+- ch. 10, SlowFast: :mod:`~lectures_lib.models.slowfast` on
+  :mod:`~lectures_lib.models.slowfast_parts`.
+- ch. 11, summary: :mod:`~lectures_lib.book.zoo`, :mod:`~lectures_lib.book.leaderboard`.
+- Everywhere: :mod:`~lectures_lib.book.facts` (the lecture's and papers' numbers, with sources),
+  :mod:`~lectures_lib.viz.show`, :mod:`~lectures_lib.viz.plotting`, :mod:`~lectures_lib.viz.widgets`
+  (explorers with static twins), :mod:`~lectures_lib.costs.timing` (honest speed measurements),
+  :mod:`~lectures_lib.core.speed` (the speed policy; ``import lectures_lib`` makes glibc keep freed
+  memory), :mod:`~lectures_lib.core.checks`, :mod:`~lectures_lib.core.devices`.
+- Beyond the mini dataset (the scaling appendix): :mod:`~lectures_lib.data.datasets` and
+  :mod:`~lectures_lib.data.dataset_splits` (UCF-101, HMDB-51, Kinetics-style folders),
+  :mod:`~lectures_lib.data.decoding` (decoding workers), :mod:`~lectures_lib.data.mini_folders`
+  (the mini dataset in UCF-101's layout), :mod:`~lectures_lib.flow.store` (a dataset's flow on
+  disk), :mod:`~lectures_lib.training.distributed` and :mod:`~lectures_lib.training.checkpoints`
+  (``torchrun``, resume), ``python -m lectures_lib.train``; ``python -m lectures_lib.book.bench``
+  measures this machine.
 """
 
 __version__ = "0.1.0"
 
-from .speed import keep_freed_memory
+from .core.speed import keep_freed_memory
 
 keep_freed_memory()

@@ -2,8 +2,8 @@
 
 Why: a notebook is the place to learn a model; a long run on a real dataset wants a command that
 can be started under ``torchrun``, killed and resumed. The command is a thin layer over the same
-library a chapter uses: a :mod:`lectures_lib.zoo` model, :func:`lectures_lib.training.fit` with the
-book's recipe, and :func:`lectures_lib.evaluation.evaluate` at the end::
+library a chapter uses: a :mod:`lectures_lib.book.zoo` model, :func:`lectures_lib.training.fit`
+with the book's recipe, and :func:`lectures_lib.training.evaluation.evaluate` at the end::
 
     python -m lectures_lib.train --model "3D CNN" --data mini --epochs 5
     torchrun --standalone --nproc-per-node 2 -m lectures_lib.train --model "3D CNN" \\
@@ -23,8 +23,11 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from . import data, distributed, evaluation, training, zoo
-from .decoding import WorkerBatches
+from .book import zoo
+from .data import mini as data
+from .data.decoding import WorkerBatches
+from .training import distributed, evaluation
+from .training import loop as training
 
 CLIP_MODELS = tuple(e.name for e in zoo.ENTRIES if e.inputs == "clip")
 """The models the command trains: every zoo entry that takes one clip (not two-stream)."""
@@ -83,7 +86,7 @@ def _datasets(args: argparse.Namespace) -> tuple[Dataset, Dataset | None, Datase
     if args.data == "mini":
         return tuple(data.MiniVideos(split, size, seed=args.seed, cache=True)
                      for split, size in zip(("train", "val", "test"), args.sizes))
-    from . import datasets  # real videos: needs OpenCV
+    from .data import datasets  # real videos: needs OpenCV
     if args.root is None or (args.data != "folder" and args.split_dir is None):
         raise ValueError(f"--data {args.data} needs --root" +
                          (" and --split-dir" if args.data != "folder" else ""))

@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     where = execute_notebooks.machine()
     print(f"GPU: {where['machine']}, torch {where['torch']}", flush=True)
     execute_notebooks.main(["--times-only"])
-    from lectures_lib import leaderboard
+    from lectures_lib.book import leaderboard
 
     args.out.mkdir(parents=True, exist_ok=True)
     leaderboard.main(["--device", "cuda", "--out", str(args.out / "leaderboard_gpu.json")])

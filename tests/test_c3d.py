@@ -1,13 +1,16 @@
 """C3D, AlexNet, VGG-16 and (2+1)-D: architectures and costs against the lecture's and the paper's.
 
-The published numbers come from ``lectures_lib.facts`` (ids ``c3d.*``, ``alexnet.*``, ``vgg16.*``).
+The published numbers come from ``lectures_lib.book.facts`` (ids ``c3d.*``, ``alexnet.*``,
+``vgg16.*``).
 """
 
 import pytest
 import torch
 from torch import nn
 
-from lectures_lib import c3d, calculators, facts
+from lectures_lib.book import facts
+from lectures_lib.costs import calculators
+from lectures_lib.models import c3d
 
 # Recomputed by hand: C_out x T x H x W x C_in x 27 multiply-adds per conv, in billions
 C3D_CONV_GMACS = {"conv1a": 1.040, "conv2a": 11.098, "conv3a": 5.549, "conv3b": 11.098,

@@ -1,10 +1,12 @@
-"""Unit tests for lectures_lib.calculators; raw video sizes against the lecture's (facts raw.*)."""
+"""Unit tests for lectures_lib.costs.calculators; raw video sizes against the lecture's (facts
+raw.*)."""
 
 import pytest
 from torch import nn
 
-from lectures_lib import calculators, facts
-from lectures_lib.calculators import ByteSize, raw_video_size
+from lectures_lib.book import facts
+from lectures_lib.costs import calculators
+from lectures_lib.costs.calculators import ByteSize, raw_video_size
 
 
 def test_lecture_sizes_are_binary_units():
@@ -16,7 +18,7 @@ def test_lecture_sizes_are_binary_units():
     assert (sd.decimal, sd.binary) == ("1.66 GB", "1.54 GiB")
     assert (hd.decimal, hd.binary) == ("11.20 GB", "10.43 GiB")
     assert str(clip) == "602.11 KB = 588.00 KiB"
-    # the lecture's "GB" and "KB" (lectures_lib.facts) are binary units: GiB and KiB
+    # the lecture's "GB" and "KB" (lectures_lib.book.facts) are binary units: GiB and KiB
     lecture = {name: facts.get(f"raw.{name}.size").value
                for name in ("sd_minute", "hd_minute", "clip")}
     assert round(sd.to("GiB"), 1) == lecture["sd_minute"] != round(sd.to("GB"), 1)
@@ -55,7 +57,7 @@ def test_count_macs_and_params_match_closed_forms():
     import torch
     from torch import nn
 
-    from lectures_lib.calculators import count_macs, count_params
+    from lectures_lib.costs.calculators import count_macs, count_params
     conv = nn.Conv3d(3, 12, 3, padding=1)
     assert count_params(conv) == 12 * 3 * 27 + 12
     assert count_macs(conv, (2, 3, 20, 64, 64)) == 2 * 12 * 20 * 64 * 64 * 3 * 27  # no bias MACs
@@ -73,7 +75,7 @@ def test_layer_costs_on_meta_equal_a_real_run():
     import torch
     from torch import nn
 
-    from lectures_lib.calculators import count_macs, layer_costs
+    from lectures_lib.costs.calculators import count_macs, layer_costs
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv3d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool3d(2), nn.Flatten(),
                         nn.Linear(4 * 2 * 4 * 4, 5))

@@ -42,7 +42,8 @@ import yaml
 from booktoc import ROOT, toc_notebooks
 from nbclient import NotebookClient
 
-from lectures_lib import flow_reference, video_io
+from lectures_lib.data import video_io
+from lectures_lib.flow import reference as flow_reference
 
 ENV_FILE = Path(__file__).with_name("colab_env.txt")
 KERNEL = "colab-played"
@@ -227,7 +228,7 @@ import matplotlib
 matplotlib.use("Agg")
 import ipywidgets, numpy as np, torch
 from torch import nn
-from lectures_lib import widgets
+from lectures_lib.viz import widgets
 assert ipywidgets.__version__.startswith("7."), ipywidgets.__version__
 warnings.simplefilter("error", DeprecationWarning)
 box = widgets.raw_size_explorer()

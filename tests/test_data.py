@@ -1,10 +1,11 @@
-"""Unit tests for the mini video dataset (lectures_lib.data, lectures_lib.synthetic)."""
+"""Unit tests for the mini video dataset (lectures_lib.data, lectures_lib.data.synthetic)."""
 
 import numpy as np
 import pytest
 import torch
 
-from lectures_lib import data, drawing, events, synthetic
+from lectures_lib import data
+from lectures_lib.data import drawing, events, synthetic
 
 
 def test_videos_are_deterministic_per_seed_split_and_index():
@@ -190,7 +191,7 @@ def test_standard_splits_are_the_same_videos_everywhere():
 
 
 def test_event_in_time_places_the_video_and_holds_its_ends():
-    from lectures_lib import events
+    from lectures_lib.data import events
     videos = data.MiniVideos("test", 4, data.MiniVideoConfig(frames=8, height=16, width=16))
     base, labels = videos.batch([0, 1])                                # (2, 3, 8, 16, 16)
     late, same = events.EventInTime(videos, 12, start=4).batch([0, 1])
@@ -212,7 +213,7 @@ def test_event_in_time_places_the_video_and_holds_its_ends():
     (dict(frames=12, start="late"), "start must be 'random' or an integer"),
 ])
 def test_event_in_time_errors(kwargs, match):
-    from lectures_lib import events
+    from lectures_lib.data import events
     videos = data.MiniVideos("test", 2, data.MiniVideoConfig(frames=8, height=16, width=16))
     with pytest.raises(ValueError, match=match):
         events.EventInTime(videos, **kwargs)

@@ -1,5 +1,6 @@
-"""Unit tests for real video datasets (lectures_lib.datasets, lectures_lib.dataset_splits), on tiny
-UCF-101, HMDB-51 and Kinetics layouts that the tests write themselves."""
+"""Unit tests for real video datasets (lectures_lib.data.datasets,
+lectures_lib.data.dataset_splits), on tiny UCF-101, HMDB-51 and Kinetics layouts that the tests
+write themselves."""
 
 import sys
 import warnings
@@ -9,8 +10,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from lectures_lib import dataset_splits as splits
-from lectures_lib import datasets, video_io
+from lectures_lib.data import dataset_splits as splits
+from lectures_lib.data import datasets, video_io
 
 # classInd.txt is deliberately not alphabetical: labels follow the file, not sorted names.
 UCF_CLASSES = ("PlayingCello", "ApplyEyeMakeup", "Drumming")
@@ -287,7 +288,8 @@ def test_decode_worker_init_leaves_opencv_one_thread_and_the_same_frames(ucf):
 
 
 def test_the_mini_dataset_written_as_ucf101_reads_back_with_its_labels_and_frames(tmp_path):
-    from lectures_lib import data, mini_folders
+    from lectures_lib import data
+    from lectures_lib.data import mini_folders
 
     root, lists = mini_folders.write_mini_ucf101(tmp_path, groups=3, clips_per_group=2)
     train, classes = splits.ucf101_split(root, lists)
@@ -308,7 +310,8 @@ def test_the_mini_dataset_written_as_ucf101_reads_back_with_its_labels_and_frame
 
 
 def test_the_mini_ucf101_writer_names_bad_arguments(tmp_path, monkeypatch):
-    from lectures_lib import data, mini_folders
+    from lectures_lib import data
+    from lectures_lib.data import mini_folders
 
     with pytest.raises(ValueError, match="test_groups must leave a group to train on"):
         mini_folders.write_mini_ucf101(tmp_path, groups=2, test_groups=2)

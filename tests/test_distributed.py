@@ -1,6 +1,7 @@
-"""Data-parallel training and checkpoints (lectures_lib.distributed, lectures_lib.checkpoints):
-ranks share each global batch exactly, 2 torchrun processes train the model 1 process trains,
-and a resumed run ends with the weights of an uninterrupted one."""
+"""Data-parallel training and checkpoints (lectures_lib.training.distributed,
+lectures_lib.training.checkpoints): ranks share each global batch exactly, 2 torchrun processes
+train the model 1 process trains, and a resumed run ends with the weights of an uninterrupted
+one."""
 
 import os
 import subprocess
@@ -11,8 +12,9 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from lectures_lib import batching, data, distributed, training
-from lectures_lib.training import Recipe
+from lectures_lib import data, training
+from lectures_lib.data import batching
+from lectures_lib.training import Recipe, distributed
 
 
 @pytest.fixture

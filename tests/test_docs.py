@@ -1,33 +1,102 @@
-"""The library's docstrings: model classes say their shapes and sources, and Args: match
+"""The library's shape and docstrings: packages on floors with no upward import, every folder a
+package a wheel ships, model classes that say their shapes and sources, and Args: that match
 signatures."""
 
+import ast
 import importlib
 import inspect
 import pkgutil
 import re
 
 import pytest
+import tomllib
 from booktoc import ROOT
 from torch import nn
 
 import lectures_lib
 
-MODULES = [importlib.import_module(f"lectures_lib.{m.name}")
-           for m in pkgutil.iter_modules(lectures_lib.__path__)]
+# Every module, in every subpackage (a flat walk would check only the top folder).
+MODULES = [importlib.import_module(m.name)
+           for m in pkgutil.walk_packages(lectures_lib.__path__, "lectures_lib.")]
+LIB = ROOT / "lectures_lib"
+# The architecture: a package imports only from packages on lower floors (and from itself).
+FLOORS = {"core": 1, "data": 2, "costs": 2, "models": 3, "flow": 3, "training": 3, "viz": 4,
+          "book": 4, "train": 5}
 PUBLIC = [(f"{mod.__name__}.{name}", obj) for mod in MODULES for name, obj in vars(mod).items()
           if not name.startswith("_") and getattr(obj, "__module__", None) == mod.__name__
           and (inspect.isfunction(obj) or inspect.isclass(obj))]
 MODELS = [(name, obj) for name, obj in PUBLIC
           if inspect.isclass(obj) and issubclass(obj, nn.Module)]
 # Building blocks are layers, not models from a paper: they need a Shape: section only.
-BLOCKS = "lectures_lib.blocks."
+BLOCKS = "lectures_lib.core.blocks."
 
 
-def test_every_module_has_a_docstring_and_stays_readable():
+def test_every_module_and_package_has_a_docstring():
+    assert len(MODULES) > 50
     for mod in MODULES:
         assert mod.__doc__ and len(mod.__doc__.strip()) > 40, mod.__name__
-        lines = len(inspect.getsource(mod).splitlines())
-        assert lines <= 260, f"{mod.__name__} has {lines} lines: split it along its concepts"
+
+
+def _library_imports(path):
+    """The library packages (first name under lectures_lib, or "" for the root) that a module
+    imports, resolving relative imports against its own package."""
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)    # lectures_lib, pkg, ..., mod
+    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - node.level + 1]
+                target = base + (node.module.split(".") if node.module else [])
+                names = [target + [a.name] for a in node.names] if not node.module else [target]
+            else:
+                names = [(node.module or "").split(".")]
+        elif isinstance(node, ast.Import):
+            names = [a.name.split(".") for a in node.names]
+        else:
+            continue
+        for name in names:
+            if name[0] == "lectures_lib":
+                top = name[1] if len(name) > 1 else ""
+                is_part = (LIB / top).is_dir() or (LIB / f"{top}.py").is_file()
+                found.add(top if is_part else "")                  # else: the root's __version__
+    return found
+
+
+def _floor_of(path):
+    rel = path.relative_to(LIB).with_suffix("").parts
+    return rel[0] if len(rel) > 1 else rel[0]
+
+
+def test_packages_stand_on_floors_with_no_upward_import():
+    """core is floor 1; nothing imports a package on its own floor or above, except itself (so
+    there are no cycles between packages); the root package imports only core."""
+    upward = []
+    for path in sorted(LIB.rglob("*.py")):
+        here = _floor_of(path)
+        imports = _library_imports(path) - {here, ""}
+        if here == "__init__":
+            upward += [f"lectures_lib/__init__.py imports {p}" for p in imports if p != "core"]
+            continue
+        assert here in FLOORS, f"{path}: not on a floor; add its package to FLOORS"
+        for package in imports:
+            if package not in FLOORS or FLOORS[package] >= FLOORS[here]:
+                upward.append(f"{path.relative_to(ROOT)} ({here}, floor {FLOORS[here]}) imports "
+                              f"{package} (floor {FLOORS.get(package)})")
+    assert not upward, "\n".join(upward)
+    assert max(FLOORS.values()) <= 5
+
+
+def test_every_folder_is_a_package_the_wheel_ships_with_its_data():
+    """pyproject's package list finds every subpackage (a folder without __init__.py would be left
+    out of the wheel and of Colab's install), and the data files are where it says."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert config["packages"]["find"]["include"] == ["lectures_lib*"]
+    folders = {p.parent for p in LIB.rglob("*.py")}
+    assert all((folder / "__init__.py").is_file() for folder in folders), folders
+    for package, files in config["package-data"].items():
+        for name in files:
+            assert (ROOT / package.replace(".", "/") / name).is_file(), (package, name)
 
 
 @pytest.mark.parametrize("name, cls", MODELS, ids=[n for n, _ in MODELS])

@@ -1,4 +1,5 @@
-"""lectures_lib.facts: the lecture's published numbers as package data, each with its source."""
+"""lectures_lib.book.facts: the lecture's published numbers as package data, each with its
+source."""
 
 import json
 import re
@@ -9,9 +10,9 @@ import tomllib
 from booktoc import ROOT
 from docutils.nodes import make_id
 
-from lectures_lib import facts
+from lectures_lib.book import facts
 
-RAW = json.loads((ROOT / "lectures_lib" / "facts.json").read_text(encoding="utf-8"))
+RAW = json.loads((ROOT / "lectures_lib" / "book" / "facts.json").read_text(encoding="utf-8"))
 
 
 def test_ids_are_unique_and_dotted():
@@ -36,7 +37,7 @@ def test_every_fact_has_a_claim_a_value_and_a_source():
 
 
 def test_no_fact_cites_files_readers_cannot_see():
-    text = (ROOT / "lectures_lib" / "facts.json").read_text(encoding="utf-8")
+    text = (ROOT / "lectures_lib" / "book" / "facts.json").read_text(encoding="utf-8")
     assert "FACTS.md" not in text and "shared/" not in text and "/work" not in text
 
 
@@ -91,4 +92,4 @@ def test_book_sections_exist_and_links_use_sphinx_ids():
 
 def test_a_wheel_ships_the_data():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert "facts.json" in pyproject["tool"]["setuptools"]["package-data"]["lectures_lib"]
+    assert "facts.json" in pyproject["tool"]["setuptools"]["package-data"]["lectures_lib.book"]

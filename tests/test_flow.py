@@ -1,4 +1,4 @@
-"""The book's optical flow (lectures_lib.flow, lectures_lib.flow_ops) against exact ground truth
+"""The book's optical flow (lectures_lib.flow, lectures_lib.flow.ops) against exact ground truth
 and OpenCV."""
 
 import cv2
@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from lectures_lib import flow, flow_reference, flow_truth
+from lectures_lib import flow
+from lectures_lib.flow import reference as flow_reference
+from lectures_lib.flow import truth as flow_truth
 
 PAIRS = {p.name: p for p in flow_truth.standard_pairs()}
 

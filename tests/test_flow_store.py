@@ -1,4 +1,4 @@
-"""Unit tests for lectures_lib.flow_store: flow precomputed to 8-bit images, resumable, atomic."""
+"""Unit tests for lectures_lib.flow.store: flow precomputed to 8-bit images, resumable, atomic."""
 
 import json
 import os
@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from lectures_lib import flow_store, flow_truth, video_io
-from lectures_lib.flow_clips import FlowQuantiser, clip_flows
-from lectures_lib.flow_store import FlowStoreSpec, flow_folder, load_flow, precompute_flow
-from lectures_lib.video import frames_to_clip
+from lectures_lib.core.video import frames_to_clip
+from lectures_lib.data import video_io
+from lectures_lib.flow import store as flow_store
+from lectures_lib.flow import truth as flow_truth
+from lectures_lib.flow.clips import FlowQuantiser, clip_flows
+from lectures_lib.flow.store import FlowStoreSpec, flow_folder, load_flow, precompute_flow
 
 SHIFT = (1.5, -1.0)                                   # pixels per frame, right and up
 
@@ -130,7 +132,7 @@ def imwrite(*args, **kwargs):
     return real(*args, **kwargs)
 cv2.imwrite = imwrite
 sys.argv = ["flow_store", *sys.argv[2:]]
-runpy.run_module("lectures_lib.flow_store", run_name="__main__")
+runpy.run_module("lectures_lib.flow.store", run_name="__main__")
 """
 
 

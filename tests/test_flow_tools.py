@@ -11,7 +11,10 @@ import torch
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from lectures_lib import flow, flow_reference, flow_show, flow_truth  # noqa: E402
+from lectures_lib import flow  # noqa: E402
+from lectures_lib.flow import reference as flow_reference
+from lectures_lib.flow import show as flow_show
+from lectures_lib.flow import truth as flow_truth
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,12 @@
-"""Unit tests for the chapter-2 models (lectures_lib.fusion) and their blocks
-(lectures_lib.blocks)."""
+"""Unit tests for the chapter-2 models (lectures_lib.models.fusion) and their blocks
+(lectures_lib.core.blocks)."""
 
 import pytest
 import torch
 from torch import nn
 
-from lectures_lib import blocks, fusion, speed, toy_models
+from lectures_lib.core import blocks, speed
+from lectures_lib.models import fusion, toy_models
 
 T = 8
 BUILDERS = {

@@ -1,5 +1,5 @@
-"""Inflating 2-D networks to 3-D (lectures_lib.inflate): kernels, layers, whole networks, state
-dicts, and the boring-video fixed point for each initialisation and time padding."""
+"""Inflating 2-D networks to 3-D (lectures_lib.models.inflate): kernels, layers, whole networks,
+state dicts, and the boring-video fixed point for each initialisation and time padding."""
 
 from collections import OrderedDict
 
@@ -7,8 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from lectures_lib import blocks, fusion, images
-from lectures_lib import inflate as inf
+from lectures_lib.core import blocks
+from lectures_lib.data import images
+from lectures_lib.models import fusion
+from lectures_lib.models import inflate as inf
 
 
 def randomised(net, seed=0):

@@ -1,13 +1,14 @@
-"""The leaderboard (lectures_lib.leaderboard, lectures_lib.zoo): the stored results are up to date
-with the code, their costs are what the models cost, and one re-trained model lands where its
-stored result says."""
+"""The leaderboard (lectures_lib.book.leaderboard, lectures_lib.book.zoo): the stored results are up
+to date with the code, their costs are what the models cost, and one re-trained model lands where
+its stored result says."""
 
 import dataclasses
 
 import pytest
 import torch
 
-from lectures_lib import data, leaderboard, training, zoo
+from lectures_lib import data, training
+from lectures_lib.book import leaderboard, zoo
 
 STORED = leaderboard.load()
 RERUN = "3D CNN"
@@ -20,7 +21,7 @@ COLUMNS = {"chapter", "fingerprint", "motion", "biased", "params", "macs", "trai
 def test_every_model_of_the_zoo_has_an_up_to_date_result():
     stale = leaderboard.stale(STORED)
     assert not stale, (f"the stored leaderboard is stale for {stale}: a model, the recipe or the "
-                       "data changed. Re-run: python -m lectures_lib.leaderboard --only "
+                       "data changed. Re-run: python -m lectures_lib.book.leaderboard --only "
                        + " ".join(f'"{name}"' for name in stale))
     assert list(STORED["results"]) == [e.name for e in zoo.ENTRIES]
     assert list(STORED["sweep"]) == [e.name for e in zoo.SWEEP]

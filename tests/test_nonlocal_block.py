@@ -1,4 +1,4 @@
-"""The non-local block (lectures_lib.nonlocal_block): shapes, both forms, sub-sampling, the
+"""The non-local block (lectures_lib.models.nonlocal_block): shapes, both forms, sub-sampling, the
 zero init that makes it the identity, its attention map, temporal self-attention and its cost."""
 
 import pytest
@@ -6,8 +6,9 @@ import torch
 from torch.nn import functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from lectures_lib import calculators, fusion
-from lectures_lib import nonlocal_block as nlb
+from lectures_lib.costs import calculators
+from lectures_lib.models import fusion
+from lectures_lib.models import nonlocal_block as nlb
 
 
 def clip(*shape, seed=0):

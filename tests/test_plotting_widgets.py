@@ -1,4 +1,5 @@
-"""Unit tests for lectures_lib.show (frames, clips, animations), plotting (charts) and widgets."""
+"""Unit tests for lectures_lib.viz.show (frames, clips, animations), plotting (charts) and
+widgets."""
 
 import re
 
@@ -9,7 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from lectures_lib import c3d, plotting, show, widgets  # noqa: E402
+from lectures_lib.models import c3d  # noqa: E402
+from lectures_lib.viz import plotting, show, widgets
 
 
 @pytest.fixture(autouse=True)
@@ -107,7 +109,7 @@ def test_histories_and_confusion():
 
 
 def test_receptive_field_figures():
-    from lectures_lib.receptive_field import Row
+    from lectures_lib.costs.receptive_field import Row
     rows = [Row("a", 1, (4, 8, 8), (1, 3, 3), (1, 1, 1)),
             Row("b", 1, (2, 4, 4), (3, 6, 6), (2, 2, 2))]
     fig = plotting.plot_rf_growth({"toy": rows})
@@ -133,7 +135,7 @@ def test_filter_frames_normalises_each_filter():
 
 
 def test_receptive_field_explorer_follows_its_controls(capsys):
-    from lectures_lib import toy_models
+    from lectures_lib.models import toy_models
     box = widgets.receptive_field_explorer(
         {"3D CNN": toy_models.cnn3d(), "late": toy_models.late_fusion()},
         (3, 20, 64, 64), np.zeros((20, 64, 64, 3), np.uint8))
@@ -163,7 +165,7 @@ def test_c3d_costs_and_explorer():
 
 
 def test_flow_explorer_follows_its_controls():
-    from lectures_lib import flow_truth
+    from lectures_lib.flow import truth as flow_truth
     shift = flow_truth.translation((3.0, -1.5), size=32)
     box = widgets.flow_explorer({"shift": (shift.frame0, shift.frame1, shift.flow, shift.valid),
                                  "no truth": (shift.frame0, shift.frame1)})
@@ -198,7 +200,7 @@ def clips(n=2):
 
 
 def rows():
-    from lectures_lib.receptive_field import Row
+    from lectures_lib.costs.receptive_field import Row
     return [Row("a", 1, (4, 8, 8), (1, 3, 3), (1, 1, 1))]
 
 

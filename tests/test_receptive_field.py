@@ -5,12 +5,13 @@ import random
 import pytest
 from torch import nn
 
-from lectures_lib import facts, fusion, toy_models
-from lectures_lib import receptive_field as rf
+from lectures_lib.book import facts
+from lectures_lib.costs import receptive_field as rf
+from lectures_lib.models import fusion, toy_models
 
 INPUT = facts.get("rf.input").value                              # (3, 20, 64, 64)
 # The lecture's summary table, row by row: our layer names, and the facts' keys for the model and
-# its layers (lectures_lib.facts ids rf.<model>.<layer>.output_size and .receptive_field).
+# its layers (lectures_lib.book.facts ids rf.<model>.<layer>.output_size and .receptive_field).
 TABLE = {
     toy_models.late_fusion: ("late_fusion", ["Conv2D(3x3, 3->12)", "Pool2D(4x4)",
                                              "Conv2D(3x3, 12->24)", "GlobalAvgPool"]),

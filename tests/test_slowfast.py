@@ -1,14 +1,14 @@
-"""SlowFast (lectures_lib.slowfast): the sampling of the two pathways, Table 1's output sizes, the
-three lateral designs, the single-pathway models, the paper's parameter and multiply-add counts
-and the tiny model the book trains."""
+"""SlowFast (lectures_lib.models.slowfast): the sampling of the two pathways, Table 1's output
+sizes, the three lateral designs, the single-pathway models, the paper's parameter and multiply-add
+counts and the tiny model the book trains."""
 
 import pytest
 import torch
 from torch import nn
 
-from lectures_lib import calculators
-from lectures_lib import slowfast as sf
-from lectures_lib.slowfast_parts import Bottleneck, lateral_channels
+from lectures_lib.costs import calculators
+from lectures_lib.models import slowfast as sf
+from lectures_lib.models.slowfast_parts import Bottleneck, lateral_channels
 
 
 def meta(build, **kwargs):

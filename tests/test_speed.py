@@ -7,8 +7,9 @@ import resource
 import pytest
 import torch
 
-from lectures_lib import fusion, speed
-from lectures_lib.speed import SpeedPolicy
+from lectures_lib.core import speed
+from lectures_lib.core.speed import SpeedPolicy
+from lectures_lib.models import fusion
 
 
 def test_keeping_freed_memory_is_applied_once_where_glibc_is():

@@ -1,5 +1,6 @@
 """Long-term temporal models: CNN + LSTM, 1-D temporal convs, temporal self-attention, the
-recurrent convolutional network, and their costs (lectures_lib.temporal_models and friends)."""
+recurrent convolutional network, and their costs (lectures_lib.models.temporal.sequences and
+friends)."""
 
 import math
 
@@ -10,11 +11,11 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 from lectures_lib import data, training
-from lectures_lib import recurrent_conv as rc
-from lectures_lib import sequence_costs as sc
-from lectures_lib import temporal_attention as ta
-from lectures_lib import temporal_conv as tc
-from lectures_lib import temporal_models as tm
+from lectures_lib.models.temporal import attention as ta
+from lectures_lib.models.temporal import conv as tc
+from lectures_lib.models.temporal import costs as sc
+from lectures_lib.models.temporal import recurrent as rc
+from lectures_lib.models.temporal import sequences as tm
 
 CLIP = (2, 3, 8, 16, 16)
 D = 32

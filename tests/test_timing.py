@@ -1,10 +1,13 @@
-"""Unit tests for lectures_lib.timing, the MAC counters' training step, and the benchmark."""
+"""Unit tests for lectures_lib.costs.timing, the MAC counters' training step, and the benchmark."""
 
 import pytest
 import torch
 from torch import nn
 
-from lectures_lib import bench, calculators, fusion, speed, timing
+from lectures_lib.book import bench
+from lectures_lib.core import speed
+from lectures_lib.costs import calculators, timing
+from lectures_lib.models import fusion
 
 
 def test_median_seconds_warms_up_repeats_and_loops_short_calls():

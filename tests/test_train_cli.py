@@ -13,7 +13,9 @@ import pytest
 import torch
 from torch import nn
 
-from lectures_lib import train, video_io, zoo
+from lectures_lib import train
+from lectures_lib.book import zoo
+from lectures_lib.data import video_io
 
 
 def test_help_documents_every_option(capsys):
@@ -88,7 +90,7 @@ def video_root(tmp_path):
 
 @pytest.mark.slow
 def test_a_real_video_folder_trains_with_workers_and_multi_clip_tests(video_root, capsys):
-    pytest.importorskip("lectures_lib.datasets")
+    pytest.importorskip("lectures_lib.data.datasets")
     result = train.main(["--model", "3D CNN", "--data", "folder", "--root", str(video_root),
                          "--test-clips", "2", "--epochs", "1", "--batch-size", "4",
                          "--workers", "2", "--device", "cpu"])
@@ -98,7 +100,7 @@ def test_a_real_video_folder_trains_with_workers_and_multi_clip_tests(video_root
 
 
 def test_a_model_that_cannot_take_the_clip_size_is_named_before_training(video_root, capsys):
-    pytest.importorskip("lectures_lib.datasets")
+    pytest.importorskip("lectures_lib.data.datasets")
     with pytest.raises(ValueError, match=r"'C3D \(small\)' cannot take clips of --clip-len 16 "
                                          r"and --frame-size 24 24"):
         train.main(["--model", "C3D (small)", "--data", "folder", "--root", str(video_root),
@@ -111,7 +113,7 @@ def test_a_model_that_cannot_take_the_clip_size_is_named_before_training(video_r
 
 
 def test_a_broken_video_stops_the_run_or_is_skipped_as_asked(video_root, capsys):
-    pytest.importorskip("lectures_lib.datasets")
+    pytest.importorskip("lectures_lib.data.datasets")
     broken = video_root / "train" / "run" / "v1.avi"
     broken.write_bytes(broken.read_bytes()[:2000])                      # cut short
     options = ["--model", "3D CNN", "--data", "folder", "--root", str(video_root),
@@ -126,8 +128,8 @@ def test_a_broken_video_stops_the_run_or_is_skipped_as_asked(video_root, capsys)
 
 @pytest.mark.slow
 def test_worker_batches_decode_the_next_batch_while_the_current_one_is_used(video_root):
-    datasets = pytest.importorskip("lectures_lib.datasets")
-    from lectures_lib import batching, decoding
+    datasets = pytest.importorskip("lectures_lib.data.datasets")
+    from lectures_lib.data import batching, decoding
 
     clips = datasets.kinetics(video_root, "train", clip_len=4, seed=0)
     workers = decoding.WorkerBatches(clips, 2, worker_init_fn=datasets.decode_worker_init)
@@ -159,7 +161,7 @@ def test_wrong_options_are_named(tmp_path, capsys):
     assert "--resume needs --checkpoint" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         train.main(["--model", "two-stream (LK flow, averaged)"])
-    if importlib.util.find_spec("lectures_lib.datasets"):
+    if importlib.util.find_spec("lectures_lib.data.datasets"):
         with pytest.raises(ValueError, match="--data folder needs --root"):
             train.main(["--model", "early fusion", "--data", "folder"])
         with pytest.raises(ValueError, match="--data ucf101 needs --root and --split-dir"):
@@ -170,7 +172,7 @@ def test_wrong_options_are_named(tmp_path, capsys):
 
 
 def test_ucf101_split_files_choose_the_train_and_test_videos(tmp_path, capsys):
-    pytest.importorskip("lectures_lib.datasets")
+    pytest.importorskip("lectures_lib.data.datasets")
     rng, lists = np.random.default_rng(1), tmp_path / "ucfTrainTestlist"
     lists.mkdir()
     classes, train_lines, test_lines = ("Jump", "Run"), [], []
@@ -200,7 +202,7 @@ def test_ucf101_split_files_choose_the_train_and_test_videos(tmp_path, capsys):
      "worker_init_fn must be callable, got int"),
 ])
 def test_decoding_workers_refuse_bad_arguments(make, error, message):
-    from lectures_lib import decoding
+    from lectures_lib.data import decoding
 
     with pytest.raises(error, match=message):
         make(decoding)

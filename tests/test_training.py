@@ -5,8 +5,11 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from lectures_lib import batching, data, devices, evaluation, fusion, training
-from lectures_lib.training import BOOK_RECIPE, Recipe
+from lectures_lib import data, training
+from lectures_lib.core import devices
+from lectures_lib.data import batching
+from lectures_lib.models import fusion
+from lectures_lib.training import BOOK_RECIPE, Recipe, evaluation
 
 
 @pytest.fixture(scope="module")

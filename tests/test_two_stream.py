@@ -1,10 +1,13 @@
-"""Flow of clips and datasets (lectures_lib.flow_clips) and the two-stream models."""
+"""Flow of clips and datasets (lectures_lib.flow.clips) and the two-stream models."""
 
 import pytest
 import torch
 
-from lectures_lib import data, evaluation, flow, flow_clips, flow_reference, training
-from lectures_lib import two_stream as ts
+from lectures_lib import data, flow, training
+from lectures_lib.flow import clips as flow_clips
+from lectures_lib.flow import reference as flow_reference
+from lectures_lib.models import two_stream as ts
+from lectures_lib.training import evaluation
 
 CONFIG = data.MiniVideoConfig(frames=8, height=16, width=16, speed=(0.5, 1.0))
 

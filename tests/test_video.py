@@ -1,10 +1,10 @@
-"""Unit tests for lectures_lib.video: layouts, the one clip check, and clip samplers."""
+"""Unit tests for lectures_lib.core.video: layouts, the one clip check, and clip samplers."""
 
 import numpy as np
 import pytest
 import torch
 
-from lectures_lib import video
+from lectures_lib.core import video
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""Unit tests for lectures_lib.video_io: reading and writing video files, sample footage."""
+"""Unit tests for lectures_lib.data.video_io: reading and writing video files, sample footage."""
 
 import numpy as np
 import pytest
 
-from lectures_lib import video_io
+from lectures_lib.data import video_io
 
 
 @pytest.fixture

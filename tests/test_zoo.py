@@ -5,7 +5,7 @@ backward pass that reaches every parameter, and a build on the meta device (shap
 import pytest
 import torch
 
-from lectures_lib import zoo
+from lectures_lib.book import zoo
 
 ENTRIES = {e.name: e for e in zoo.ENTRIES + zoo.SWEEP}
 FLOW = (2, zoo.FLOW_FRAMES.stop - zoo.FLOW_FRAMES.start - 1, *zoo.CLIP[2:])   # (2, L, H, W)

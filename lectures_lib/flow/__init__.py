@@ -1,0 +1,30 @@
+"""Floor 3, optical flow: Lucas–Kanade and Horn–Schunck in PyTorch (:mod:`.estimators`, whose names
+this package exports, so ``flow.lucas_kanade`` is chapter 5's estimator) on frames, warping,
+pyramids and the end-point error (:mod:`.ops`); OpenCV's Farneback and DIS and the ``.flo`` format
+(:mod:`.reference`); image pairs with exact flow (:mod:`.truth`); colour coding and arrows
+(:mod:`.show`); the flow of clips and datasets, stored as 8 bits (:mod:`.clips`); and a dataset's
+flow precomputed to disk (:mod:`.store`, ``python -m lectures_lib.flow.store``).
+
+Imports :mod:`lectures_lib.core` and :mod:`lectures_lib.data`.
+"""
+
+from .estimators import (
+    as_gray,
+    check_flow,
+    coarse_to_fine,
+    endpoint_error,
+    gaussian_window,
+    gradients,
+    gray_pair,
+    horn_schunck,
+    inside,
+    lucas_kanade,
+    neighbour_average,
+    pyramid,
+    resize_flow,
+    warp,
+)
+
+__all__ = ["lucas_kanade", "horn_schunck", "coarse_to_fine", "gaussian_window",
+           "neighbour_average", "as_gray", "gray_pair", "check_flow", "gradients", "warp",
+           "inside", "pyramid", "resize_flow", "endpoint_error"]
