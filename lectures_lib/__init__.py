@@ -12,7 +12,8 @@ The folders are the architecture. Each package imports only packages on lower fl
     floor 2   data/        the mini dataset and its drawing, events, images, video files, real
                            datasets, batching, decoding workers
               costs/       sizes, parameters and multiply-adds, receptive fields, timing
-    floor 1   core/        checks, devices, clip layout and samplers (video), shared blocks, speed
+    floor 1   core/        checks, devices, clip layout and samplers (video), shared blocks,
+                           protocols (the extension hooks), speed
 
 Chapter by chapter (``data``, ``flow`` and ``training`` also export their main module's names:
 ``data.standard_splits``, ``flow.lucas_kanade``, ``training.fit``):
@@ -40,14 +41,14 @@ Chapter by chapter (``data``, ``flow`` and ``training`` also export their main m
 - ch. 8, non-local: :mod:`~lectures_lib.models.nonlocal_block`.
 - ch. 9, I3D: :mod:`~lectures_lib.models.inflate`, :mod:`~lectures_lib.data.images` (the image
   task the 2-D network learns first).
-- ch. 10, SlowFast: :mod:`~lectures_lib.models.slowfast` on
-  :mod:`~lectures_lib.models.slowfast_parts`.
+- ch. 10, SlowFast: :mod:`~lectures_lib.models.slowfast` (the network and its parts).
 - ch. 11, summary: :mod:`~lectures_lib.book.zoo`, :mod:`~lectures_lib.book.leaderboard`.
 - Everywhere: :mod:`~lectures_lib.book.facts` (the lecture's and papers' numbers, with sources),
   :mod:`~lectures_lib.viz.show`, :mod:`~lectures_lib.viz.plotting`, :mod:`~lectures_lib.viz.widgets`
   (explorers with static twins), :mod:`~lectures_lib.costs.timing` (honest speed measurements),
   :mod:`~lectures_lib.core.speed` (the speed policy; ``import lectures_lib`` makes glibc keep freed
-  memory), :mod:`~lectures_lib.core.checks`, :mod:`~lectures_lib.core.devices`.
+  memory), :mod:`~lectures_lib.core.checks`, :mod:`~lectures_lib.core.devices`,
+  :mod:`~lectures_lib.core.protocols` (the extension hooks every loop checks with ``isinstance``).
 - Beyond the mini dataset (the scaling appendix): :mod:`~lectures_lib.data.datasets` and
   :mod:`~lectures_lib.data.dataset_splits` (UCF-101, HMDB-51, Kinetics-style folders),
   :mod:`~lectures_lib.data.decoding` (decoding workers), :mod:`~lectures_lib.data.mini_folders`

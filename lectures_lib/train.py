@@ -165,8 +165,8 @@ def main(argv: list[str] | None = None) -> evaluation.Evaluation | None:
                   f"{distributed.world_size()} process(es) on {device.type}, "
                   f"{sum(p.numel() for p in model.parameters())} parameters", flush=True)
         resume = args.resume and args.checkpoint is not None and args.checkpoint.is_file()
-        training.fit(model, train, val, recipe=recipe, device=device, checkpoint=args.checkpoint,
-                     resume=resume, amp=args.amp)
+        run = training.RunOptions(checkpoint=args.checkpoint, resume=resume, amp=args.amp)
+        training.fit(model, train, val, recipe=recipe, device=device, run=run)
         if not distributed.is_main():
             return None
         result = evaluation.evaluate(model, test, batch_size=2 * args.batch_size, device=device)

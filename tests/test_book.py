@@ -124,3 +124,22 @@ def test_library_declares_only_loose_lower_bounds():
     assert not [n for n in names if n.startswith("opencv")], names
     assert any(d.startswith("opencv-python-headless") for d in extras["opencv"])
     assert project["requires-python"] == ">=3.10"
+
+
+# Settings a chapter shares with the leaderboard (and the train command) come from the library, so
+# that a model's number in chapter 11 is the chapter's number: the chapter must use these names.
+SHARED_SETTINGS = {
+    "ch02_fusion": ["fusion.chapter2_models(", "training.BOOK_RECIPE", "data.standard_splits("],
+    "ch06_two_stream": ["zoo.FLOW_FRAMES", "zoo.LUCAS_KANADE", "ts.average_fusion("],
+    "ch09_i3d": ['zoo.PRETRAINING["images"]', 'zoo.PRETRAINING["task"]',
+                 'zoo.PRETRAINING["recipe"]', "zoo.I3D_TIME", "zoo.image_network("],
+    "ch10_slowfast": ["sf.slowfast_tiny(width=8"],
+}
+
+
+@pytest.mark.parametrize("chapter", SHARED_SETTINGS)
+def test_chapters_use_the_librarys_settings_not_copies(chapter):
+    source = "\n".join(c.source for c in code_cells(ROOT / "book" / f"{chapter}.ipynb"))
+    missing = [name for name in SHARED_SETTINGS[chapter] if name not in source]
+    assert not missing, f"{chapter} does not use {missing}: a copy of a setting drifts"
+    assert "slice(3, 14)" not in source and "8192," not in source

@@ -14,7 +14,7 @@ from torch.utils.data import TensorDataset
 
 from lectures_lib import data, training
 from lectures_lib.data import batching
-from lectures_lib.training import Recipe, distributed
+from lectures_lib.training import Recipe, RunOptions, distributed
 
 
 @pytest.fixture
@@ -100,27 +100,32 @@ def test_resuming_gives_the_weights_of_an_uninterrupted_run(tmp_path):
     path = tmp_path / "run" / "ck.pt"
     train.stop = 3                                                # killed after 2 epochs
     with pytest.raises(Stop):
-        training.fit(noisy_model(), train, val, recipe=recipe, checkpoint=path, verbose=False)
+        training.fit(noisy_model(), train, val, recipe=recipe, verbose=False,
+                     run=RunOptions(checkpoint=path))
     assert torch.load(path, weights_only=True)["epoch"] == 2
     assert os.listdir(path.parent) == ["ck.pt"]                   # no temporary file left
     train.stop, resumed = None, noisy_model()
-    history = training.fit(resumed, train, val, recipe=recipe, checkpoint=path, resume=True,
-                           verbose=False)
+    history = training.fit(resumed, train, val, recipe=recipe, verbose=False,
+                           run=RunOptions(checkpoint=path, resume=True))
     for key, value in whole.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[key]), key
     assert history["train_loss"] == full["train_loss"] and history["val_acc"] == full["val_acc"]
     saved = torch.load(path, weights_only=True)
     assert saved["epoch"] == 4 and saved["recipe"]["epochs"] == 4
     with pytest.raises(ValueError, match="trained with .* resume with the same recipe"):
-        training.fit(noisy_model(), train, recipe=recipe.replace(lr=1e-3), checkpoint=path,
-                     resume=True)
+        training.fit(noisy_model(), train, recipe=recipe.replace(lr=1e-3),
+                     run=RunOptions(checkpoint=path, resume=True))
     with pytest.raises(FileNotFoundError, match="no checkpoint to resume from"):
-        training.fit(noisy_model(), train, recipe=recipe, checkpoint=tmp_path / "no.pt",
-                     resume=True)
+        training.fit(noisy_model(), train, recipe=recipe,
+                     run=RunOptions(checkpoint=tmp_path / "no.pt", resume=True))
     with pytest.raises(ValueError, match="resume=True needs the checkpoint="):
-        training.fit(noisy_model(), train, recipe=recipe, resume=True)
+        RunOptions(resume=True)
+    with pytest.raises(TypeError, match="run must be a RunOptions, got dict"):
+        training.fit(noisy_model(), train, recipe=recipe, run={"resume": True})
+    with pytest.raises(TypeError, match="checkpoint must be a path or None, got int"):
+        RunOptions(checkpoint=3)
     with pytest.raises(ValueError, match="is for CUDA devices"):
-        training.fit(noisy_model(), train, recipe=recipe, amp=True)
+        training.fit(noisy_model(), train, recipe=recipe, run=RunOptions(amp=True))
 
 
 def run_cli(*args, torchrun=False, cwd=None):

@@ -8,7 +8,7 @@ from torch import nn
 
 from lectures_lib.costs import calculators
 from lectures_lib.models import slowfast as sf
-from lectures_lib.models.slowfast_parts import Bottleneck, lateral_channels
+from lectures_lib.models.slowfast import Bottleneck, lateral_channels
 
 
 def meta(build, **kwargs):

@@ -181,6 +181,22 @@ def test_conv_head_sees_exactly_its_receptive_field():
         tc.TemporalConvHead(D, 2)(torch.randn(1, 4, D))
 
 
+def test_the_books_one_mac_rule_counts_an_lstm_by_its_formula():
+    """calculators.count_macs switches oneDNN off while counting, so nn.LSTM's fused CPU kernel
+    runs as its matrix products and is counted like any layer (chapter 11's CNN + LSTM)."""
+    from lectures_lib.costs import calculators
+
+    class Last(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(D, 6, batch_first=True)
+
+        def forward(self, x):
+            return self.lstm(x)[0]
+
+    assert calculators.count_macs(Last(), (3, 7, D)) == sc.lstm_macs(7, D, 6, batch=3)
+
+
 def test_formulas_equal_the_decomposed_implementations_under_flop_counter():
     torch.manual_seed(0)
     lstm = nn.LSTM(D, 6, batch_first=True)

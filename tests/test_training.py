@@ -6,7 +6,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from lectures_lib import data, training
-from lectures_lib.core import devices
+from lectures_lib.core import devices, protocols
 from lectures_lib.data import batching
 from lectures_lib.models import fusion
 from lectures_lib.training import BOOK_RECIPE, Recipe, evaluation
@@ -155,8 +155,10 @@ class TwoStream(nn.Module):
 
 def test_fit_and_evaluate_take_tuples_and_call_every_extension_point():
     data_, model = PairDataset(), TwoStream()
-    assert isinstance(data_, batching.BatchDataset) and isinstance(data_, training.EpochDataset)
-    assert isinstance(model, training.OwnLoss) and not isinstance(fusion.CNN3D(2), training.OwnLoss)
+    assert isinstance(data_, protocols.BatchDataset) and isinstance(data_, protocols.EpochDataset)
+    assert isinstance(model, protocols.OwnLoss)
+    assert not isinstance(fusion.CNN3D(2), protocols.OwnLoss)
+    assert training.OwnLoss is protocols.OwnLoss                   # one home, exported by training
     history = training.fit(model, data_, data_, recipe=Recipe(epochs=2, batch_size=8),
                            verbose=False)
     assert data_.epochs == [1, 2] and model.own_loss_calls == 2 * 3 and data_.batched > 6

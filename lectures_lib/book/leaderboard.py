@@ -24,7 +24,6 @@ import hashlib
 import json
 import platform
 import time
-import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -80,15 +79,6 @@ def fingerprint(e: zoo.Entry, recipe: training.Recipe = RECIPE) -> str:
                    *_first_videos())
 
 
-def macs_per_clip(model: nn.Module, shape: tuple[int, ...] = (1, *zoo.CLIP)) -> int:
-    """Multiply-adds for one clip, counting ``nn.LSTM`` too (PyTorch's CPU LSTM kernel is
-    invisible to ``FlopCounterMode`` unless MKLDNN is switched off)."""
-    with warnings.catch_warnings():                 # the flag's TF32 note about Intel GPUs
-        warnings.simplefilter("ignore", UserWarning)
-        with torch.backends.mkldnn.flags(enabled=False):
-            return calculators.count_macs(model, shape)
-
-
 def _clips_per_s(model: nn.Module, x, device: torch.device) -> float:
     model.eval()
     with torch.no_grad():
@@ -106,7 +96,8 @@ def _train_clip_model(e: zoo.Entry, splits: dict, device: torch.device) -> dict:
     return {"accuracy": evaluation.evaluate(model, splits["test"], device=device).accuracy,
             "train_seconds": sum(history["seconds"]),
             "clips_per_s": _clips_per_s(model, x, device),
-            "params": calculators.count_params(model), "macs": macs_per_clip(model)}
+            "params": calculators.count_params(model),
+            "macs": calculators.count_macs(model, (1, *zoo.CLIP))}
 
 
 def _train_two_stream(e: zoo.Entry, splits: dict, device: torch.device) -> dict:
@@ -133,8 +124,8 @@ def _train_two_stream(e: zoo.Entry, splits: dict, device: torch.device) -> dict:
     return {"accuracy": (sum(probs).argmax(1) == labels).float().mean().item(),
             "train_seconds": seconds, "clips_per_s": 64 / per_clip,
             "params": calculators.count_params(streams),
-            "macs": macs_per_clip(streams["spatial"]) + macs_per_clip(streams["temporal"],
-                                                                      flow_shape)}
+            "macs": calculators.count_macs(streams["spatial"], (1, *zoo.CLIP))
+            + calculators.count_macs(streams["temporal"], flow_shape)}
 
 
 def run(entries: tuple[zoo.Entry, ...] = zoo.ENTRIES, *, benches: tuple[str, ...] = ("motion",

@@ -1,11 +1,21 @@
 """Calculators: plain arithmetic about video models, as pure functions returning numbers.
 
 Raw video sizes (chapter 1), and parameter and multiply-add counts of a model (chapter 2 on).
+
+The book's one rule for multiply-adds, used by every chapter, the leaderboard and the timings:
+the FLOPs that ``torch.utils.flop_counter.FlopCounterMode`` counts, halved, with oneDNN (MKLDNN)
+switched off while counting (:func:`counting`). The counter sees convolutions and matrix products
+(pooling, activations and normalisation are not counted); oneDNN's fused CPU kernel for
+``nn.LSTM`` is invisible to it, and without oneDNN an LSTM runs as the matrix products it is, so
+an LSTM's multiply-adds are counted like everything else. The arithmetic is the same either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -87,19 +97,30 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+@contextlib.contextmanager
+def counting() -> Iterator[FlopCounterMode]:
+    """The one multiply-add counter: ``FlopCounterMode`` with oneDNN off (see the module's
+    docstring). Yields the counter; its FLOPs / 2 are multiply-adds."""
+    with warnings.catch_warnings():                  # the flag's note about TF32 on Intel GPUs
+        warnings.simplefilter("ignore", UserWarning)
+        with torch.backends.mkldnn.flags(enabled=False), \
+                FlopCounterMode(display=False) as counter:
+            yield counter
+
+
 @torch.no_grad()
 def count_macs(model: nn.Module, input_shape: tuple[int, ...]) -> int:
     """Multiply-adds of one forward pass on a zero input of ``input_shape`` (batch included).
 
-    Counted by ``torch.utils.flop_counter.FlopCounterMode``, which reports FLOPs = 2 x MACs and
-    counts convolutions and matrix products only (no pooling, activations or normalisation).
+    Counted by :func:`counting` (the book's rule): convolutions and matrix products, LSTMs
+    included; no pooling, activations or normalisation.
     """
     check_module(model=model)
     check_shape("input_shape", input_shape)
     was_training = model.training
     model.eval()
     try:
-        with FlopCounterMode(display=False) as counter, model_input(input_shape):
+        with counting() as counter, model_input(input_shape):
             model(torch.zeros(input_shape, device=model_device(model)))
     finally:
         model.train(was_training)
@@ -110,8 +131,8 @@ def count_training_macs(model: nn.Module, clip_shape: tuple[int, ...], *,
                         batch_size: int = 1) -> int:
     """Multiply-adds of one training step (forward + backward) on ``batch_size`` clips.
 
-    Counted by ``FlopCounterMode`` (FLOPs / 2) on the model's device; the input needs no gradient,
-    so a first layer's backward computes only its weight gradient.
+    Counted by :func:`counting` on the model's device; the input needs no gradient, so a first
+    layer's backward computes only its weight gradient.
     """
     check_module(model=model)
     check_positive_int(batch_size=batch_size)
@@ -119,7 +140,7 @@ def count_training_macs(model: nn.Module, clip_shape: tuple[int, ...], *,
     if not any(p.requires_grad for p in model.parameters()):
         raise ValueError("the model has no trainable parameters: a training step computes nothing")
     x = torch.zeros(batch_size, *clip_shape, device=model_device(model))
-    with FlopCounterMode(display=False) as counter, model_input(x.shape):
+    with counting() as counter, model_input(x.shape):
         model(x).sum().backward()
     model.zero_grad(set_to_none=True)
     return counter.get_total_flops() // 2
@@ -144,8 +165,8 @@ def layer_costs(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerCos
 
     The model is copied to PyTorch's ``meta`` device, which tracks shapes but allocates no
     memory; build a paper-size network there too (``with torch.device("meta"): net = c3d()``) and
-    C3D's 80 M parameters cost nothing to analyse. Multiply-adds
-    come from ``FlopCounterMode`` (FLOPs / 2); activations are float32 outputs.
+    C3D's 80 M parameters cost nothing to analyse. Multiply-adds are counted by :func:`counting`;
+    activations are float32 outputs.
     """
     check_module(model=model)
     check_shape("input_shape", input_shape)
@@ -159,8 +180,7 @@ def layer_costs(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerCos
     hooks = [m.register_forward_hook(record)
              for m in meta.modules() if not list(m.children()) and not isinstance(m, _FREE)]
     try:
-        with (torch.no_grad(), FlopCounterMode(display=False) as counter,
-              model_input((1, *input_shape))):
+        with torch.no_grad(), counting() as counter, model_input((1, *input_shape)):
             meta(torch.zeros((1, *input_shape), device="meta"))
     finally:
         for h in hooks:

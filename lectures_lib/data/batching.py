@@ -13,20 +13,11 @@ batches from here, so every loop sees the same order for the same seed::
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
-
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..core.checks import check_positive_int
-from ..core.devices import Inputs
-
-
-@runtime_checkable
-class BatchDataset(Protocol):
-    """A dataset that builds a whole batch at once: ``batch(indices) -> (inputs, labels)``."""
-
-    def batch(self, indices: list[int]) -> tuple[Inputs, torch.Tensor]: ...
+from ..core.protocols import BatchDataset, Prefetching
 
 
 def shuffled_order(n: int, seed: int) -> torch.Tensor:
@@ -39,7 +30,7 @@ def batches_of(dataset: BatchDataset, index_lists: list[list[int]]):
     """Yield ``dataset.batch(indices)`` for each list; a dataset with a ``prefetch(indices)`` method
     is asked for the next batch before the current one is returned, so that it can prepare it (in
     worker processes) while the caller trains on the current one."""
-    ahead = getattr(dataset, "prefetch", None)
+    ahead = dataset.prefetch if isinstance(dataset, Prefetching) else None
     for k, indices in enumerate(index_lists):
         if ahead is not None:
             ahead(indices)                              # already on its way, except the first

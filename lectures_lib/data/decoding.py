@@ -23,6 +23,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from torch.utils.data import Dataset, default_collate
 
 from ..core.checks import check_positive_int
+from ..core.protocols import EpochDataset
 
 _WORKER_DATASET: Dataset | None = None
 
@@ -77,7 +78,7 @@ class WorkerBatches(Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         """Passed on to the dataset (and its workers), when it draws new clips each epoch."""
-        if hasattr(self.dataset, "set_epoch"):
+        if isinstance(self.dataset, EpochDataset):
             self.dataset.set_epoch(epoch)
             self.epoch = epoch
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from ..core.checks import check_positive, check_positive_int, check_tensor
+from ..core.protocols import BatchDataset
 from ..core.video import check_clips
 from .estimators import lucas_kanade
 
@@ -131,7 +132,7 @@ def dataset_flows(dataset, method: FlowMethod = lucas_kanade, *, frames: slice =
         batch_size: videos per batch.
     """
     check_positive_int(batch_size=batch_size)
-    if not isinstance(frames, slice) or not hasattr(dataset, "batch"):
+    if not isinstance(frames, slice) or not isinstance(dataset, BatchDataset):
         raise TypeError("expected a dataset with batch(indices) and frames as a slice, got "
                         f"{type(dataset).__name__} and {frames!r}")
     quantiser = FlowQuantiser(bound)

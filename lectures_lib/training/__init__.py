@@ -6,6 +6,7 @@ averaging and accuracy (:mod:`.evaluation`), data-parallel training under ``torc
 Imports :mod:`lectures_lib.core` and :mod:`lectures_lib.data`.
 """
 
-from .loop import BOOK_RECIPE, EpochDataset, History, OwnLoss, Recipe, fit
+from ..core.protocols import EpochDataset, OwnLoss
+from .loop import BOOK_RECIPE, History, Recipe, RunOptions, fit
 
-__all__ = ["BOOK_RECIPE", "EpochDataset", "History", "OwnLoss", "Recipe", "fit"]
+__all__ = ["BOOK_RECIPE", "EpochDataset", "History", "OwnLoss", "Recipe", "RunOptions", "fit"]

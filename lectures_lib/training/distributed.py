@@ -29,6 +29,7 @@ from torch.utils.data import Dataset, default_collate
 
 from ..core.checks import check_positive_int
 from ..core.devices import Inputs, seed_everything
+from ..core.protocols import OwnLoss
 from ..data.batching import BatchDataset, batches, batches_of, shuffled_order
 
 
@@ -83,7 +84,7 @@ class _TrainingLoss(nn.Module):
         self.model = model
 
     def forward(self, x: Inputs, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if hasattr(self.model, "training_loss"):
+        if isinstance(self.model, OwnLoss):
             return self.model.training_loss(x, y)
         out = self.model(x)
         return nn.functional.cross_entropy(out, y), out

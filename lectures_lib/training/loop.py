@@ -7,15 +7,15 @@ optimiser, schedule and evaluation are identical. The recipe is a value (:data:`
 Inputs: a model takes a clip batch ``(B, C, T, H, W)`` or a tuple of tensors (two-stream: RGB and
 flow; SlowFast: two pathways); a dataset yields ``(input, label)`` with the input in the same form.
 
-Extension points, each optional and checked by type, not by name alone:
+Extension points, each optional and checked by type (the protocols of
+:mod:`lectures_lib.core.protocols`):
 
-- a dataset with ``batch(indices) -> (inputs, labels)``
-  (:class:`~lectures_lib.data.batching.BatchDataset`) hands out whole batches at once, skipping the
-  per-item ``DataLoader``;
-- a dataset with ``set_epoch(epoch)`` (:class:`EpochDataset`) is told each epoch before it starts,
-  to draw new random clips;
-- a model with ``training_loss(x, y) -> (loss, outputs)`` (:class:`OwnLoss`) is trained on that
-  loss instead of cross-entropy on its outputs.
+- a dataset with ``batch(indices) -> (inputs, labels)`` (``BatchDataset``) hands out whole batches
+  at once, skipping the per-item ``DataLoader``;
+- a dataset with ``set_epoch(epoch)`` (``EpochDataset``) is told each epoch before it starts, to
+  draw new random clips;
+- a model with ``training_loss(x, y) -> (loss, outputs)`` (``OwnLoss``) is trained on that loss
+  instead of cross-entropy on its outputs.
 
 Evaluation (one clip or several per video) is in :mod:`lectures_lib.training.evaluation`; devices
 and seeding in :mod:`lectures_lib.core.devices`.
@@ -32,7 +32,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -47,25 +46,12 @@ from ..core.checks import (
     check_positive_int,
     model_input,
 )
-from ..core.devices import Inputs, model_device, seed_everything, to_device
+from ..core.devices import model_device, seed_everything, to_device
+from ..core.protocols import EpochDataset
 from ..core.speed import SpeedPolicy
 from ..data.batching import batches
 from . import checkpoints, distributed
 from .evaluation import evaluate
-
-
-@runtime_checkable
-class EpochDataset(Protocol):
-    """A dataset that draws new random clips each epoch: ``set_epoch(epoch)``, called before it."""
-
-    def set_epoch(self, epoch: int) -> None: ...
-
-
-@runtime_checkable
-class OwnLoss(Protocol):
-    """A model that defines its own training loss: ``training_loss(x, y) -> (loss, outputs)``."""
-
-    def training_loss(self, x: Inputs, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]: ...
 
 
 @dataclass(frozen=True)
@@ -196,10 +182,36 @@ def _epoch(model: nn.Module, train: Dataset, opt, sched, recipe: Recipe, epoch: 
             "seconds": seconds, "clips_per_s": seen / seconds}
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How a long run is kept and sped up: checkpoints, resuming, bf16. The defaults are a
+    chapter's run (nothing saved; bf16 only where a GPU supports it).
+
+    Attributes:
+        checkpoint: save a checkpoint here after every epoch (None: save nothing).
+        resume: continue from ``checkpoint`` after its last epoch (the same recipe is required).
+        amp: bf16 autocast on CUDA; None switches it on where the GPU supports it
+            (:class:`~lectures_lib.core.speed.SpeedPolicy`).
+    """
+
+    checkpoint: str | Path | None = None
+    resume: bool = False
+    amp: bool | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.checkpoint, (str, Path, type(None))):
+            raise TypeError(f"checkpoint must be a path or None, "
+                            f"got {type(self.checkpoint).__name__}")
+        if not isinstance(self.resume, bool) or not isinstance(self.amp, (bool, type(None))):
+            raise TypeError(f"resume must be True or False and amp True, False or None, got "
+                            f"resume={self.resume!r}, amp={self.amp!r}")
+        if self.resume and self.checkpoint is None:
+            raise ValueError("resume=True needs the checkpoint= to resume from")
+
+
 def fit(model: nn.Module, train: Dataset, val: Dataset | None = None, *,
         recipe: Recipe = BOOK_RECIPE, device: torch.device | str | None = None,
-        verbose: bool = True, checkpoint: str | Path | None = None, resume: bool = False,
-        amp: bool | None = None) -> History:
+        verbose: bool = True, run: RunOptions = RunOptions()) -> History:
     """Train ``model`` on ``train`` with ``recipe``; evaluate on ``val`` after every epoch.
 
     Under ``torchrun`` the same call trains data-parallel
@@ -213,25 +225,24 @@ def fit(model: nn.Module, train: Dataset, val: Dataset | None = None, *,
         recipe: epochs, batch size, optimiser, schedule and seed.
         device: where to train (default: where the model is, see :func:`model_device`).
         verbose: print one rounded line per epoch.
-        checkpoint: save a checkpoint here after every epoch (None: save nothing).
-        resume: continue from ``checkpoint`` after its last epoch (the same recipe is required).
-        amp: bf16 autocast on CUDA; None switches it on where the GPU supports it.
+        run: checkpoint, resume and bf16 for a long run (:class:`RunOptions`).
     """
     if not isinstance(recipe, Recipe):
         raise TypeError(f"recipe must be a Recipe, got {type(recipe).__name__}")
-    if resume and checkpoint is None:
-        raise ValueError("resume=True needs the checkpoint= to resume from")
+    if not isinstance(run, RunOptions):
+        raise TypeError(f"run must be a RunOptions, got {type(run).__name__}")
     device = model_device(model, device)
-    speed = SpeedPolicy.for_device(device, amp)          # the same on CPU; bf16, NDHWC on CUDA
+    speed = SpeedPolicy.for_device(device, run.amp)         # the same on CPU; bf16, NDHWC on CUDA
     model.to(device)
     classes = _check_model_and_data(model, train, device)
     speed.prepare_model(model)
     seed_everything(recipe.seed)
     opt, sched = _optimiser(model, recipe, recipe.epochs * -(-len(train) // recipe.batch_size))
     history, done = History(), 0
-    if resume:
-        done, history.epochs = checkpoints.load_checkpoint(checkpoint, model=model, optimiser=opt,
-                                                           scheduler=sched, recipe=recipe)
+    if run.resume:
+        done, history.epochs = checkpoints.load_checkpoint(run.checkpoint, model=model,
+                                                           optimiser=opt, scheduler=sched,
+                                                           recipe=recipe)
     trained = distributed.wrap(model, device)
     for epoch in range(done + 1, recipe.epochs + 1):
         if isinstance(train, EpochDataset):
@@ -241,9 +252,10 @@ def fit(model: nn.Module, train: Dataset, val: Dataset | None = None, *,
             record["val_acc"] = evaluate(model, val, batch_size=2 * recipe.batch_size,
                                          device=device).accuracy
         history.epochs.append(record)
-        if checkpoint is not None:
-            checkpoints.save_checkpoint(checkpoint, model=model, optimiser=opt, scheduler=sched,
-                                        epoch=epoch, recipe=recipe, history=history.epochs)
+        if run.checkpoint is not None:
+            checkpoints.save_checkpoint(run.checkpoint, model=model, optimiser=opt,
+                                        scheduler=sched, epoch=epoch, recipe=recipe,
+                                        history=history.epochs)
         if verbose and distributed.is_main():
             print(f"epoch {epoch}/{recipe.epochs}  loss ~{record['train_loss']:.3f}  train acc "
                   f"~{record['train_acc']:.3f}"

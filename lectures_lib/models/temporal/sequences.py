@@ -30,6 +30,7 @@ from torch.utils.data import Dataset
 from ...core.blocks import GlobalMaxPool, frame_encoder
 from ...core.checks import check_labels, check_positive_int, check_tensor
 from ...core.devices import model_device
+from ...core.protocols import OwnLoss
 from ...core.video import check_clips, fold_time, unfold_time
 from ...data.batching import batches
 
@@ -180,7 +181,7 @@ class SequenceModel(nn.Module):
     def training_loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The head's own loss when it has one (many-to-many), else cross-entropy."""
         z = self.features(x)
-        if hasattr(self.head, "training_loss"):
+        if isinstance(self.head, OwnLoss):
             return self.head.training_loss(z, y)
         out = self.head(z)
         return nn.functional.cross_entropy(out, y), out
