@@ -33,7 +33,8 @@ Chapter by chapter (``data``, ``flow`` and ``training`` also export their main m
 - ch. 5, optical flow: :mod:`~lectures_lib.flow.estimators` (Lucas–Kanade, Horn–Schunck) on
   :mod:`~lectures_lib.flow.ops`; :mod:`~lectures_lib.flow.reference` (OpenCV's Farneback and
   DIS, ``.flo``), :mod:`~lectures_lib.flow.truth` (pairs with exact flow),
-  :mod:`~lectures_lib.flow.show` (colour coding, arrows).
+  :mod:`~lectures_lib.flow.show` (colour coding, arrows), :mod:`~lectures_lib.flow.methods` (the
+  four methods, named once).
 - ch. 6, two-stream: :mod:`~lectures_lib.models.two_stream`, :mod:`~lectures_lib.flow.clips` (the
   flow of clips and datasets, stored as 8 bits).
 - ch. 7, long-term temporal models: :mod:`lectures_lib.models.temporal` (``sequences``: per-frame

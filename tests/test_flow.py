@@ -167,3 +167,18 @@ def test_bad_options_and_flows_get_a_clear_error():
         flow.endpoint_error(torch.zeros(2, 4, 4), torch.zeros(2, 4, 4), margin=2)
     with pytest.raises(ValueError, match="same B, H, W"):
         flow.warp(torch.rand(1, 1, 4, 4), torch.zeros(1, 2, 4, 5))
+
+
+def test_one_table_names_the_four_flow_methods_for_chapter_store_and_explorer():
+    from lectures_lib.flow import methods, reference, store
+    from lectures_lib.viz import widgets
+
+    assert list(methods.METHODS) == ["lucas_kanade", "horn_schunck", "farneback", "dis"]
+    assert methods.by_short_name() == {"LK": flow.lucas_kanade, "HS": flow.horn_schunck,
+                                       "Farneback": reference.farneback, "DIS": reference.dis}
+    assert widgets.FLOW_METHODS == [(m.label, (m.estimate, m.knobs))
+                                    for m in methods.METHODS.values()]
+    for key in methods.METHODS:
+        assert store.FlowStoreSpec(method=key).method == key
+    with pytest.raises(ValueError, match="method must be one of .*'lucas_kanade'"):
+        store.FlowStoreSpec(method="lk")

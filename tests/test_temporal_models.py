@@ -16,6 +16,7 @@ from lectures_lib.models.temporal import conv as tc
 from lectures_lib.models.temporal import costs as sc
 from lectures_lib.models.temporal import recurrent as rc
 from lectures_lib.models.temporal import sequences as tm
+from lectures_lib.training import evaluation
 
 CLIP = (2, 3, 8, 16, 16)
 D = 32
@@ -235,7 +236,7 @@ def test_feature_sequences_train_a_head_with_the_shared_loop():
     torch.testing.assert_close(sequences.batch([2])[0], features(videos.batch([2])[0]))
     head = tm.LSTMHead(8, 2)
     training.fit(head, sequences, recipe=training.Recipe(epochs=1, batch_size=4), verbose=False)
-    assert 0 <= tm.head_accuracy(head, sequences) <= 1
+    assert 0 <= evaluation.evaluate(head, sequences).accuracy <= 1
     with pytest.raises(ValueError, match="frozen"):
         tm.FeatureSequences(tm.FrameFeatures(), videos)
 

@@ -174,8 +174,11 @@ def test_clip_probabilities_averages_clips_of_one_video():
     probs = evaluation.clip_probabilities(model, clips)
     assert probs.shape == (2, 5) and torch.allclose(probs.sum(1), torch.ones(2))
     assert torch.allclose(probs[1], model(clips[1]).softmax(1).mean(0))
-    with pytest.raises(ValueError, match=r"\(B, C, T, H, W\) or \(B, N, C, T, H, W\)"):
-        evaluation.clip_probabilities(model, torch.rand(3, 4, 4))
+    with pytest.raises(ValueError, match=r"\(B, C, T, H, W\) or \(B, N, C, T, H, W\).*got "
+                                         r"shapes \[\(3, 4\)\]"):
+        evaluation.clip_probabilities(model, torch.rand(3, 4))
+    head = nn.Sequential(nn.Flatten(), nn.Linear(4 * 6, 5))          # features (B, T, D)
+    assert evaluation.clip_probabilities(head, torch.rand(3, 4, 6)).shape == (3, 5)
     images = nn.Sequential(nn.Flatten(), nn.Linear(3 * 4 * 4, 5))      # a 2-D network's batch
     assert evaluation.clip_probabilities(images, torch.rand(2, 3, 4, 4)).shape == (2, 5)
     with pytest.raises(ValueError, match=r"expected the model to return \(2, K\) logits"):

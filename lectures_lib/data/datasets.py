@@ -1,5 +1,6 @@
 """Real video datasets as clips: UCF-101, HMDB-51 and Kinetics-style folders, decoded with OpenCV
-inside ``DataLoader`` workers.
+in worker processes (:class:`~lectures_lib.data.decoding.WorkerBatches`, as the train command does,
+or a ``DataLoader``'s).
 
 ::
 
@@ -34,21 +35,22 @@ __all__ = ["VideoClips", "decode_worker_init", "ucf101", "hmdb51", "kinetics"]
 class VideoClips(Dataset):
     """Clips of labelled video files, decoded with OpenCV when an item is asked for.
 
-    Why: a real dataset is too big to keep decoded, so each ``DataLoader`` worker decodes its own
-    items while the model trains. An item is one random clip of its video (training; a new one
-    per :meth:`set_epoch`), or ``num_clips`` clips spread uniformly over it (testing, to average
-    their scores). A video shorter than a clip repeats its last frame (as ``clip_indices`` does).
+    Why: a real dataset is too big to keep decoded, so worker processes decode the items of the next
+    batch while the model trains (:class:`~lectures_lib.data.decoding.WorkerBatches`). An item is
+    one random clip of its video (training; a new one per :meth:`set_epoch`), or ``num_clips`` clips
+    spread uniformly over it (testing, to average their scores). A video shorter than a clip repeats
+    its last frame (as ``clip_indices`` does).
 
     Bad videos: :func:`~lectures_lib.data.video_io.read_video` raises, naming the file, on one that
     cannot be opened, holds no frame or is truncated; it is never filled with zeros. With
-    ``on_error="raise"`` that error propagates (from a worker, the ``DataLoader`` re-raises it).
+    ``on_error="raise"`` that error propagates (from a worker, the pool re-raises it).
     With ``"skip"``, item ``i`` becomes item ``j``, the next index after ``i`` (wrapping around)
     whose video decodes: the same clip and label as ``dataset[j]``, in any process. The bad path
     is warned about once and appended to :attr:`skipped`, and this copy of the dataset never
     decodes it again. Each worker holds its own copy: the warnings it prints are the report from
-    workers, and the main process's ``skipped`` lists only the files it met itself. Give the
-    ``DataLoader`` ``multiprocessing_context="spawn"``: a forked worker of a process whose OpenCV
-    or OpenMP threads hold a lock can hang.
+    workers, and the main process's ``skipped`` lists only the files it met itself. Spawn the
+    workers (``WorkerBatches`` does; give a ``DataLoader`` ``multiprocessing_context="spawn"``): a
+    forked worker of a process whose OpenCV or OpenMP threads hold a lock can hang.
 
     Args:
         root: the folder the sample paths are relative to.
@@ -135,7 +137,7 @@ class VideoClips(Dataset):
 
 
 def decode_worker_init(worker_id: int) -> None:
-    """``worker_init_fn`` for a ``DataLoader`` over videos: one OpenCV thread per worker.
+    """A decoding worker's start, for ``WorkerBatches`` or a ``DataLoader``: one OpenCV thread.
 
     Why: PyTorch gives each worker one torch thread, but OpenCV keeps its own pool, and FFmpeg's
     decoder its own threads, one per core, in every worker: ``num_workers`` workers would run
@@ -144,7 +146,7 @@ def decode_worker_init(worker_id: int) -> None:
     bounds both.
 
     Args:
-        worker_id: the worker's number, passed by the ``DataLoader``.
+        worker_id: the worker's number (``WorkerBatches`` passes 0).
     """
     check_int(0, worker_id=worker_id)
     opencv().setNumThreads(1)

@@ -1,6 +1,6 @@
 """The mini dataset written to disk in UCF-101's layout, so the real-data path runs anywhere.
 
-Why: the commands that train on UCF-101 (split files, decoding in ``DataLoader`` workers, flow
+Why: the commands that train on UCF-101 (split files, decoding in worker processes, flow
 precomputation, ``torchrun``) need a folder of video files. The book ships no dataset, so the
 appendix writes one in the same layout from the mini dataset, and every command runs on it
 exactly as it would on the real folder::

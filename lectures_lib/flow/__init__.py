@@ -2,8 +2,9 @@
 this package exports, so ``flow.lucas_kanade`` is chapter 5's estimator) on frames, warping,
 pyramids and the end-point error (:mod:`.ops`); OpenCV's Farneback and DIS and the ``.flo`` format
 (:mod:`.reference`); image pairs with exact flow (:mod:`.truth`); colour coding and arrows
-(:mod:`.show`); the flow of clips and datasets, stored as 8 bits (:mod:`.clips`); and a dataset's
-flow precomputed to disk (:mod:`.store`, ``python -m lectures_lib.flow.store``).
+(:mod:`.show`); the four methods named once for every table, command and explorer
+(:mod:`.methods`); the flow of clips and datasets, stored as 8 bits (:mod:`.clips`); and a
+dataset's flow precomputed to disk (:mod:`.store`, ``python -m lectures_lib.flow.store``).
 
 Imports :mod:`lectures_lib.core` and :mod:`lectures_lib.data`.
 """

@@ -38,12 +38,9 @@ from ..core.checks import check_choice, check_positive, check_shape
 from ..core.video import frames_to_clip
 from ..data.dataset_splits import VIDEO_EXTENSIONS
 from ..data.video_io import opencv, read_video
-from . import estimators as flow
-from . import reference as flow_reference
 from .clips import FlowQuantiser, clip_flows
+from .methods import METHODS
 
-METHODS = {"dis": flow_reference.dis, "farneback": flow_reference.farneback,
-           "lucas_kanade": flow.lucas_kanade, "horn_schunck": flow.horn_schunck}
 MARKER = "flow.json"
 _CHUNK = 32                     # frame pairs per call of the flow method: bounded memory
 
@@ -134,7 +131,8 @@ def _store(path: str | os.PathLike, folder: Path, rel: str, spec: FlowStoreSpec)
     if len(frames) < 2:
         raise ValueError(f"{path} has 1 decodable frame; flow needs at least two")
     clip = frames_to_clip(frames)[None]                              # (1, 3, T, H, W)
-    flows = [clip_flows(clip[:, :, s:s + _CHUNK + 1], METHODS[spec.method])[0]  # (2, <=32, H, W)
+    estimate = METHODS[spec.method].estimate
+    flows = [clip_flows(clip[:, :, s:s + _CHUNK + 1], estimate)[0]     # (2, <=32, H, W) each
              for s in range(0, clip.shape[2] - 1, _CHUNK)]
     codes = FlowQuantiser(spec.bound).encode(torch.cat(flows, dim=1))  # (2, T-1, H, W) uint8
     _, L, H, W = codes.shape

@@ -25,17 +25,18 @@ def clip_probabilities(model: nn.Module, x: Inputs) -> torch.Tensor:
     Args:
         model: maps ``(B, C, T, H, W)`` (or a tuple of such tensors) to ``(B, K)`` logits.
         x: ``(B, C, T, H, W)``, or ``(B, N, C, T, H, W)`` for ``N`` clips of each video (every
-            tensor of a tuple alike); or images ``(B, C, H, W)``, for a 2-D network.
+            tensor of a tuple alike); or images ``(B, C, H, W)``, for a 2-D network; or feature
+            sequences ``(B, T, D)``, for a temporal head (chapter 7).
 
     Returns:
         ``(B, K)`` probabilities: the softmax, averaged over a video's ``N`` clips.
     """
     parts = tuple(x) if isinstance(x, (tuple, list)) else (x,)
-    tensors = parts and all(isinstance(t, torch.Tensor) and t.ndim in (4, 5, 6) for t in parts)
+    tensors = parts and all(isinstance(t, torch.Tensor) and t.ndim in (3, 4, 5, 6) for t in parts)
     lead = {tuple(t.shape[:max(t.ndim - 4, 1)]) for t in parts} if tensors else set()
     if not tensors or len(lead) != 1 or 0 in next(iter(lead)):
-        raise ValueError("expected clips (B, C, T, H, W) or (B, N, C, T, H, W) or images "
-                         "(B, C, H, W), every tensor with "
+        raise ValueError("expected clips (B, C, T, H, W) or (B, N, C, T, H, W), images "
+                         "(B, C, H, W) or features (B, T, D), every tensor with "
                          "the same B (and N), none empty, got shapes "
                          f"{[tuple(getattr(t, 'shape', ())) for t in parts]}")
     B, N = parts[0].shape[0], parts[0].shape[1] if parts[0].ndim == 6 else 1

@@ -17,8 +17,8 @@ from ..core.video import check_layout
 from ..costs import receptive_field as rf
 from ..costs.calculators import raw_video_size
 from ..flow import estimators as flow
-from ..flow import reference as flow_reference
 from ..flow import show as flow_show
+from ..flow.methods import METHODS
 from ..models import c3d
 from . import show
 
@@ -106,11 +106,9 @@ def c3d_cost_explorer() -> w.VBox:
     return w.VBox([frames, size, width, out])
 
 
-# (label, (flow function, the explorer's controls it takes)) pairs: ipywidgets 7 wants a list.
-FLOW_METHODS = [("Lucas–Kanade", (flow.lucas_kanade, ("window", "levels"))),
-                ("Horn–Schunck", (flow.horn_schunck, ("alpha", "levels"))),
-                ("Farneback", (flow_reference.farneback, ("window", "levels"))),
-                ("DIS (medium)", (flow_reference.dis, ()))]
+# (label, (flow function, the explorer's controls it takes)) pairs, from the book's one table of
+# methods (flow.methods); a list, because ipywidgets 7 wants one.
+FLOW_METHODS = [(m.label, (m.estimate, m.knobs)) for m in METHODS.values()]
 
 
 def _flow_pair(name: str, pair: tuple) -> tuple:

@@ -2,9 +2,11 @@
 
 Why formulas: ``torch.utils.flop_counter.FlopCounterMode`` counts only the operators it knows.
 On a CPU, ``nn.LSTM`` runs as one fused oneDNN operator and ``F.scaled_dot_product_attention`` as
-one fused flash-attention operator; neither is registered, so both count as 0. The formulas below
-are checked against reference implementations written with explicit matrix products, which the
-counter does see::
+one fused flash-attention operator; the bare counter sees neither in full (chapter 7 shows it).
+The book's one counting rule, :func:`lectures_lib.costs.calculators.counting`, switches oneDNN
+off, so there an LSTM runs, and is counted, as its matrix products. The formulas below are checked
+against reference implementations written with explicit matrix products, which the counter does
+see::
 
     lstm_macs(T, D, H)       = T * 4H * (D + H)          per clip (4 gates, input and recurrence)
     attention_macs(T, E)     = 4 * T * E**2 + 2 * T**2 * E   (q, k, v, out projections; QK^T, AV)

@@ -227,19 +227,6 @@ class FeatureSequences(Dataset):
 
 
 @torch.no_grad()
-def head_accuracy(head: nn.Module, sequences: FeatureSequences) -> float:
-    """Accuracy of a temporal head on precomputed feature sequences.
-
-    :func:`lectures_lib.training.evaluation.evaluate` takes clips ``(B, C, T, H, W)``; a head takes
-    ``(B, T, D)`` features, so it is scored here.
-    """
-    head.eval()
-    device = model_device(head)
-    correct = sum((head(x.to(device)).argmax(1).cpu() == y).sum().item()
-                  for x, y in batches(sequences, 512))
-    return correct / len(sequences)
-
-
 def cnn_lstm(num_classes: int, *, frozen: bool = False, many_to_many: bool = False,
              width: int = 16, grid: int = 1, hidden: int = 64) -> SequenceModel:
     """CNN + LSTM (LRCN): :class:`FrameFeatures` then :class:`LSTMHead`."""
