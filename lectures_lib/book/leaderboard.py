@@ -30,12 +30,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .. import flow
 from ..core.checks import check_choice
 from ..core.devices import seed_everything
 from ..costs import calculators, timing
 from ..data import mini as data
 from ..flow import clips as flow_clips
-from ..flow import estimators as flow
 from ..training import evaluation
 from ..training import loop as training
 from . import zoo

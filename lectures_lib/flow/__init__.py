@@ -10,17 +10,19 @@ Imports :mod:`lectures_lib.core` and :mod:`lectures_lib.data`.
 """
 
 from .estimators import (
-    as_gray,
-    check_flow,
     coarse_to_fine,
-    endpoint_error,
     gaussian_window,
-    gradients,
-    gray_pair,
     horn_schunck,
-    inside,
     lucas_kanade,
     neighbour_average,
+)
+from .ops import (
+    as_gray,
+    check_flow,
+    endpoint_error,
+    gradients,
+    gray_pair,
+    inside,
     pyramid,
     resize_flow,
     warp,

@@ -36,9 +36,6 @@ import torch.nn.functional as F
 from ..core.checks import check_positive, check_positive_int
 from .ops import (
     Frame,
-    as_gray,
-    check_flow,
-    endpoint_error,
     gradients,
     gray_pair,
     inside,
@@ -46,10 +43,6 @@ from .ops import (
     resize_flow,
     warp,
 )
-
-__all__ = ["lucas_kanade", "horn_schunck", "coarse_to_fine", "gaussian_window",
-           "neighbour_average", "as_gray", "gray_pair", "check_flow", "gradients", "warp",
-           "inside", "pyramid", "resize_flow", "endpoint_error"]
 
 
 def coarse_to_fine(frame0: Frame, frame1: Frame, step: Callable, *, levels: int,

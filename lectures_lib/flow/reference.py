@@ -28,7 +28,7 @@ import torch
 
 from ..core.checks import check_choice, check_positive, check_positive_int
 from ..data.video_io import opencv
-from .estimators import Frame, check_flow, gray_pair
+from .ops import Frame, check_flow, gray_pair
 
 _PRESETS = {"ultrafast": "DISOPTICAL_FLOW_PRESET_ULTRAFAST",     # names in cv2, read on use
             "fast": "DISOPTICAL_FLOW_PRESET_FAST",

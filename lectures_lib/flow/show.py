@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.quiver import Quiver
 
 from ..core.checks import check_positive, check_positive_int
-from .estimators import Frame, as_gray, check_flow
+from .ops import Frame, as_gray, check_flow
 
 # Middlebury's wheel: (number of hues, channel held at 255, channel ramped, ramp rising?) for the
 # segments red-yellow, yellow-green, green-cyan, cyan-blue, blue-magenta, magenta-red.

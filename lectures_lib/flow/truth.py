@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ..core.checks import check_int, check_number, check_positive
-from .estimators import inside
+from .ops import inside
 
 _SHORTEST, _LONGEST = 8.0, 40.0      # wavelengths in pixels, drawn log-uniformly between these
 

@@ -12,11 +12,11 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 import torch
 
+from .. import flow
 from ..core.checks import check_mapping, check_shape
 from ..core.video import check_layout
 from ..costs import receptive_field as rf
 from ..costs.calculators import raw_video_size
-from ..flow import estimators as flow
 from ..flow import show as flow_show
 from ..flow.methods import METHODS
 from ..models import c3d
