@@ -1,5 +1,10 @@
 """Unit tests for lectures_lib.costs.timing, the MAC counters' training step, and the benchmark."""
 
+import json
+import re
+import time
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -65,6 +70,36 @@ def test_bench_prints_every_model(capsys):
     for name in fusion.chapter2_models():
         assert out.count(name) == 2
     assert "matmul peak" in out and "clips/s" in out
+
+
+def test_median_seconds_counts_a_long_sizing_run_as_a_sample():
+    calls = []
+    timing.median_seconds(lambda: (calls.append(1), time.sleep(0.002)), repeats=2, warmup=1,
+                          min_seconds=1e-3)
+    assert len(calls) == 1 + 2                                        # warm-up, then two samples
+
+
+def test_stopwatch_times_its_block_once():
+    with timing.stopwatch() as watch:
+        time.sleep(0.01)
+        assert watch.seconds > 0                                      # running: time so far
+    stopped = watch.seconds
+    time.sleep(0.005)
+    assert watch.seconds == stopped >= 0.01
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_clock_read_is_in_costs_timing():
+    """One home for speed: the library and the chapters time things with costs.timing only."""
+    clock = re.compile(r"\btime\.(perf_counter|time|monotonic|process_time)\(")
+    sources = {p: p.read_text() for p in (ROOT / "lectures_lib").rglob("*.py")
+               if p != ROOT / "lectures_lib" / "costs" / "timing.py"}
+    for nb in (ROOT / "book").glob("*.ipynb"):
+        sources[nb] = "\n".join("".join(c["source"]) for c in json.loads(nb.read_text())["cells"])
+    readers = sorted(str(p.relative_to(ROOT)) for p, text in sources.items() if clock.search(text))
+    assert readers == []
 
 
 def test_median_seconds_takes_a_device_name():

@@ -23,7 +23,6 @@ import functools
 import hashlib
 import json
 import platform
-import time
 from importlib import resources
 from pathlib import Path
 
@@ -104,11 +103,11 @@ def _train_two_stream(e: zoo.Entry, splits: dict, device: torch.device) -> dict:
     """Chapter 6: the spatial stream on RGB, the temporal one on stored Lucas-Kanade flow, their
     probabilities averaged. MACs and clips/s count the two networks, not computing the flow."""
     streams = e.build()
-    start = time.perf_counter()
-    flows = {name: flow_clips.dataset_flows(split, flow.lucas_kanade, frames=zoo.FLOW_FRAMES,
-                                            bound=4.0, batch_size=128, **zoo.LUCAS_KANADE)
-             for name, split in splits.items()}
-    seconds = time.perf_counter() - start
+    with timing.stopwatch(device) as watch:
+        flows = {name: flow_clips.dataset_flows(split, flow.lucas_kanade, frames=zoo.FLOW_FRAMES,
+                                                bound=4.0, batch_size=128, **zoo.LUCAS_KANADE)
+                 for name, split in splits.items()}
+    seconds = watch.seconds
     inputs = {"spatial": splits, "temporal": flows}
     probs = []
     for name, model in streams.items():

@@ -8,13 +8,17 @@ does not compare, since no two machines agree on it.
 - :func:`time_layers`: seconds spent in each named child of a model, medians too.
 - :func:`throughput`: training clips/s and achieved multiply-adds per second.
 - :func:`matmul_peak`: this machine's dense matrix-multiply rate, the ceiling for the others.
+- :func:`stopwatch`: seconds of one piece of work done once for its result (an epoch, a dataset's
+  flow), where repeating it to take a median would cost too much.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -37,12 +41,44 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
+@dataclass
+class Stopwatch:
+    """A running or stopped clock; :attr:`seconds` is the time so far, or until it stopped."""
+
+    start: float
+    stop: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        return (time.perf_counter() if self.stop is None else self.stop) - self.start
+
+
+@contextmanager
+def stopwatch(device: torch.device | str = "cpu") -> Iterator[Stopwatch]:
+    """Time the ``with`` block once: ``with stopwatch() as watch: ...``, then ``watch.seconds``.
+
+    For work done once for its result, not for a speed comparison: one run is not a median, so
+    its figure is shown only in cells that nbval does not compare. On CUDA the clock waits for
+    the device's queued work at both ends.
+    """
+    device = as_device(device)
+    _sync(device)
+    watch = Stopwatch(time.perf_counter())
+    try:
+        yield watch
+    finally:
+        _sync(device)
+        watch.stop = time.perf_counter()
+
+
 def median_seconds(run: Callable[[], object], *, repeats: int = 7, warmup: int = 2,
                    min_seconds: float = 0.05, device: torch.device = torch.device("cpu")) -> float:
     """Median seconds of one call of ``run``: ``warmup`` untimed calls, then ``repeats`` timings.
 
     Each timing loops ``run`` as many times as needed to last ``min_seconds`` (decided once, after
-    warm-up) and divides, so short calls rise above the clock's and the scheduler's noise.
+    warm-up) and divides, so short calls rise above the clock's and the scheduler's noise. A call
+    that lasts ``min_seconds`` on its own is timed once per sample, and the run that found this
+    out is the first sample (a slow pass is not run once more than asked).
     """
     if not callable(run):
         raise TypeError(f"run must be a function of no arguments, got {type(run).__name__}")
@@ -56,9 +92,10 @@ def median_seconds(run: Callable[[], object], *, repeats: int = 7, warmup: int =
     start = time.perf_counter()
     run()
     _sync(device)
-    loops = max(1, int(min_seconds / max(time.perf_counter() - start, 1e-9)))
-    samples = []
-    for _ in range(repeats):
+    first = time.perf_counter() - start
+    loops = max(1, int(min_seconds / max(first, 1e-9)))
+    samples = [first] if loops == 1 else []          # long enough: the sizing run is a sample
+    while len(samples) < repeats:
         start = time.perf_counter()
         for _ in range(loops):
             run()

@@ -25,7 +25,6 @@ import glob
 import json
 import os
 import shutil
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -36,6 +35,7 @@ import torch
 from .. import __version__
 from ..core.checks import check_choice, check_positive, check_shape
 from ..core.video import frames_to_clip
+from ..costs.timing import stopwatch
 from ..data.dataset_splits import VIDEO_EXTENSIONS
 from ..data.video_io import opencv, read_video
 from .clips import FlowQuantiser, clip_flows
@@ -187,7 +187,7 @@ def precompute_flow(paths: Iterable[str | os.PathLike], out_dir: str | os.PathLi
         raise ValueError(f"expected one video per output folder, got several for {twice}")
     summary = {"done": [], "skipped": [], "failed": []}
     for i, (path, folder) in enumerate(zip(paths, folders)):
-        start, rel = time.perf_counter(), folder.relative_to(out_dir).as_posix()
+        rel = folder.relative_to(out_dir).as_posix()
         for leftover in folder.parent.glob(f".{glob.escape(folder.name)}.tmp-*"):
             shutil.rmtree(leftover, ignore_errors=True)              # a killed run's temporaries
         try:
@@ -199,9 +199,10 @@ def precompute_flow(paths: Iterable[str | os.PathLike], out_dir: str | os.PathLi
             status = "complete already"
         else:
             try:
-                _store(path, folder, rel, spec)
+                with stopwatch() as watch:
+                    _store(path, folder, rel, spec)
                 summary["done"].append(str(path))
-                status = f"computed in {time.perf_counter() - start:.2f} s"
+                status = f"computed in {watch.seconds:.2f} s"
             except (ValueError, FileNotFoundError) as err:          # unreadable, empty, too small
                 why = str(err) if str(path) in str(err) else f"{path}: {err}"
                 if on_error == "raise":

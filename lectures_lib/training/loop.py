@@ -29,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +48,7 @@ from ..core.checks import (
 from ..core.devices import model_device, seed_everything, to_device
 from ..core.protocols import EpochDataset
 from ..core.speed import SpeedPolicy
+from ..costs.timing import stopwatch
 from ..data.batching import batches
 from . import checkpoints, distributed
 from .evaluation import evaluate
@@ -155,31 +155,31 @@ def _epoch(model: nn.Module, train: Dataset, opt, sched, recipe: Recipe, epoch: 
     """Train one epoch of ``model``, as :func:`distributed.wrap` returns it; return its record
     (sums reduced over the ranks)."""
     model.train()
-    start, seen, loss_sum, correct = time.perf_counter(), 0, 0.0, 0
-    bar = _progress(len(train), f"epoch {epoch}/{recipe.epochs}")
-    for x, y, weight in distributed.epoch_batches(train, recipe.batch_size,
-                                                  seed=recipe.seed * 1000 + epoch):
-        check_labels(y, size=len(y), classes=classes)
-        x, y = to_device(x, device), y.to(device, non_blocking=True)
-        x = speed.prepare_inputs(x)
-        with speed.autocast():
-            loss, out = model(x, y)                     # distributed.wrap: the training loss
-        opt.zero_grad(set_to_none=True)
-        (loss if weight == 1.0 else loss * weight).backward()
-        opt.step()
-        sched.step()
-        n = len(y) if weight else 0
-        seen += n
-        loss_sum += loss.item() * n
-        correct += (out.argmax(1) == y).sum().item() if n else 0
+    seen, loss_sum, correct = 0, 0.0, 0
+    with stopwatch(device) as watch:
+        bar = _progress(len(train), f"epoch {epoch}/{recipe.epochs}")
+        for x, y, weight in distributed.epoch_batches(train, recipe.batch_size,
+                                                      seed=recipe.seed * 1000 + epoch):
+            check_labels(y, size=len(y), classes=classes)
+            x, y = to_device(x, device), y.to(device, non_blocking=True)
+            x = speed.prepare_inputs(x)
+            with speed.autocast():
+                loss, out = model(x, y)                     # distributed.wrap: the training loss
+            opt.zero_grad(set_to_none=True)
+            (loss if weight == 1.0 else loss * weight).backward()
+            opt.step()
+            sched.step()
+            n = len(y) if weight else 0
+            seen += n
+            loss_sum += loss.item() * n
+            correct += (out.argmax(1) == y).sum().item() if n else 0
+            if bar is not None:
+                bar.update(n * distributed.world_size())
         if bar is not None:
-            bar.update(n * distributed.world_size())
-    if bar is not None:
-        bar.close()
-    loss_sum, correct, seen = distributed.all_sum(loss_sum, correct, seen)
-    seconds = time.perf_counter() - start
+            bar.close()
+        loss_sum, correct, seen = distributed.all_sum(loss_sum, correct, seen)
     return {"epoch": epoch, "train_loss": loss_sum / seen, "train_acc": correct / seen,
-            "seconds": seconds, "clips_per_s": seen / seconds}
+            "seconds": watch.seconds, "clips_per_s": seen / watch.seconds}
 
 
 @dataclass(frozen=True)
