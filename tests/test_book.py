@@ -130,6 +130,7 @@ def test_library_declares_only_loose_lower_bounds():
 # that a model's number in chapter 11 is the chapter's number: the chapter must use these names.
 SHARED_SETTINGS = {
     "ch02_fusion": ["fusion.chapter2_models(", "training.BOOK_RECIPE", "data.standard_splits("],
+    "ch04_c3d": ['zoo.entry("C3D (small)").build'],
     "ch05_optical_flow": ["flow_methods.by_short_name()"],
     "ch06_two_stream": ["zoo.FLOW_FRAMES", "zoo.LUCAS_KANADE", "ts.average_fusion("],
     "ch09_i3d": ['zoo.PRETRAINING["images"]', 'zoo.PRETRAINING["task"]',

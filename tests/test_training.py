@@ -19,6 +19,19 @@ def easy():
     return data.MiniVideos("train", 128, cfg, cache=True), data.MiniVideos("val", 64, cfg)
 
 
+def test_seeded_builders_start_from_the_same_weights():
+    build = devices.seeded(lambda: nn.Linear(3, 2), seed=5)
+    torch.manual_seed(1)
+    first = build().weight
+    torch.rand(10)                                                    # the global state moves on
+    assert torch.equal(first, build().weight)
+    assert not torch.equal(first, devices.seeded(lambda: nn.Linear(3, 2), seed=6)().weight)
+    with pytest.raises(TypeError, match="build.*Linear"):
+        devices.seeded(nn.Linear(3, 2))
+    with pytest.raises(ValueError, match="seed.*-1"):
+        devices.seeded(lambda: nn.Linear(3, 2), seed=-1)
+
+
 def test_pick_device_and_seeding():
     assert devices.pick_device().type in ("cuda", "mps", "cpu")
     devices.seed_everything(3)

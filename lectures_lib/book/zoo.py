@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from ..core.blocks import frame_encoder, max_pool_classifier
+from ..core.devices import seeded
 from ..data import images
 from ..models import c3d, fusion, inflate
 from ..models import nonlocal_block as nlb
@@ -64,14 +65,6 @@ class Entry:
     build: Callable[[], nn.Module]
     inputs: str = "clip"
     prepare: Callable[[nn.Module], None] | None = None
-
-
-def seeded(build: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
-    """``build``, run after ``torch.manual_seed(0)``."""
-    def builder() -> nn.Module:
-        torch.manual_seed(0)
-        return build()
-    return builder
 
 
 def _sequence(head: Callable[[int], nn.Module]) -> Callable[[], nn.Module]:

@@ -8,6 +8,7 @@ parameters are on (:func:`model_device`). Nothing moves a model behind your back
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -55,6 +56,20 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def seeded(build: Callable[[], nn.Module], *, seed: int = 0) -> Callable[[], nn.Module]:
+    """``build``, run after ``torch.manual_seed(seed)``: a model that starts from the same weights
+    wherever it is built (the chapters, the zoo, the leaderboard, the tests)."""
+    if not callable(build) or isinstance(build, nn.Module):
+        raise TypeError(f"build must be a function of no arguments that returns a model, got "
+                        f"{type(build).__name__}")
+    check_int(0, seed=seed)
+
+    def builder() -> nn.Module:
+        torch.manual_seed(seed)
+        return build()
+    return builder
 
 
 def to_device(x: Inputs, device: torch.device) -> Inputs:

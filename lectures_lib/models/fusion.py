@@ -31,6 +31,7 @@ from ..core.blocks import (
     max_pool_classifier,
 )
 from ..core.checks import check_choice, check_int, check_labels, check_positive_int, check_shape
+from ..core.devices import seeded
 from ..core.speed import use_channels_last
 from ..core.video import check_clips, fold_time, unfold_time
 
@@ -225,11 +226,7 @@ def chapter2_models(num_classes: int = 8, num_frames: int = 16, *,
              "early fusion": (lambda: EarlyFusion(num_classes, num_frames), False),
              "3D CNN": (lambda: CNN3D(num_classes), True)}
 
-    def seeded(build: Callable[[], nn.Module], channels_last: bool) -> Callable[[], nn.Module]:
-        def builder() -> nn.Module:
-            torch.manual_seed(seed)
-            model = build()
-            return use_channels_last(model) if channels_last else model
-        return builder
+    def laid_out(build: Callable[[], nn.Module], fast: bool) -> Callable[[], nn.Module]:
+        return (lambda: use_channels_last(build())) if fast else build
 
-    return {name: seeded(build, fast) for name, (build, fast) in specs.items()}
+    return {name: seeded(laid_out(build, fast), seed=seed) for name, (build, fast) in specs.items()}

@@ -30,6 +30,7 @@ from torch import nn
 
 from ..core.blocks import frame_encoder, max_pool_classifier
 from ..core.checks import check_int, check_positive, check_positive_int
+from ..core.devices import seeded
 from ..core.speed import use_channels_last
 from ..core.video import check_clips
 from .fusion import SingleFrameCNN
@@ -108,21 +109,18 @@ class SpatialStream(SingleFrameCNN):
 
 def two_stream_models(num_classes: int = 8, pairs: int = 10, *,
                       seed: int = 0) -> dict[str, Callable[[], nn.Module]]:
-    """Builders of the two streams, each seeded with ``seed`` before it builds.
+    """Builders of the two streams, each seeded with ``seed`` before it builds, conv weights
+    channels-last.
 
     The spatial stream is :class:`SpatialStream`, the temporal stream :class:`TemporalStream`.
     """
     check_positive_int(num_classes=num_classes, pairs=pairs)
     check_int(0, seed=seed)
 
-    def seeded(build: Callable[[], nn.Module]) -> Callable[[], nn.Module]:
-        def builder() -> nn.Module:
-            torch.manual_seed(seed)
-            return use_channels_last(build())
-        return builder
-
-    return {"spatial stream": seeded(lambda: SpatialStream(num_classes)),
-            "temporal stream": seeded(lambda: TemporalStream(num_classes, pairs))}
+    return {"spatial stream": seeded(lambda: use_channels_last(SpatialStream(num_classes)),
+                                    seed=seed),
+            "temporal stream": seeded(lambda: use_channels_last(TemporalStream(num_classes, pairs)),
+                                      seed=seed)}
 
 
 def _check_probabilities(probabilities: Sequence[torch.Tensor]) -> None:
