@@ -131,7 +131,7 @@ def test_library_declares_only_loose_lower_bounds():
 SHARED_SETTINGS = {
     "ch02_fusion": ["fusion.chapter2_models(", "training.BOOK_RECIPE", "data.standard_splits("],
     "ch04_c3d": ['zoo.entry("C3D (small)").build'],
-    "ch05_optical_flow": ["flow_methods.by_short_name()"],
+    "ch05_optical_flow": ["flow_methods.by_short_name()", "flow_show.flow_panels("],
     "ch06_two_stream": ["zoo.FLOW_FRAMES", "zoo.LUCAS_KANADE", "ts.average_fusion("],
     "ch09_i3d": ['zoo.PRETRAINING["images"]', 'zoo.PRETRAINING["task"]',
                  'zoo.PRETRAINING["recipe"]', "zoo.I3D_TIME", "zoo.image_network("],
@@ -145,3 +145,4 @@ def test_chapters_use_the_librarys_settings_not_copies(chapter):
     missing = [name for name in SHARED_SETTINGS[chapter] if name not in source]
     assert not missing, f"{chapter} does not use {missing}: a copy of a setting drifts"
     assert "slice(3, 14)" not in source and "8192," not in source
+    assert "color_wheel(" not in source, "flows are compared with flow_show.flow_panels"

@@ -293,3 +293,45 @@ def test_plot_flow_layout_options():
         with pytest.raises(ValueError):
             flow_show.plot_flow(pair.frame0, pair.flow, **bad)
     plt.close("all")
+
+
+def test_flow_panels_share_one_scale_and_end_with_the_legend():
+    slow, fast = torch.zeros(2, 8, 12), torch.zeros(2, 8, 12)
+    slow[0], fast[0] = 1.0, 2.0                                       # both to the right
+    fig = flow_show.flow_panels({"slow": slow, "fast\nEPE 0": fast[None]}, frame=torch.rand(8, 12),
+                                columns=2)
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in titled] == ["frame 0", "slow", "fast\nEPE 0", "legend"]
+    images = [ax.get_images()[0].get_array() for ax in titled]
+    assert np.array_equal(images[2][0, 0], [255, 0, 0])               # the longest: saturated
+    assert 100 < images[1][0, 0, 1] < 160                             # half as long: half as pale
+    assert len(fig.axes) == 4 and fig.get_size_inches()[0] == 5.5
+    plt.close(fig)
+
+
+def test_flow_panels_draw_a_faint_frame_under_a_flow():
+    field, frame = torch.zeros(2, 4, 4), torch.ones(4, 4)
+    fig = flow_show.flow_panels({"still": field}, under={"still": frame}, legend=False)
+    image = fig.axes[0].get_images()[0].get_array()
+    assert np.allclose(image, 1.0)                                    # 0.3 white + 0.7 white
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: flow_show.flow_panels({}), ValueError, "fields.*non-empty"),
+    (lambda: flow_show.flow_panels([torch.zeros(2, 4, 4)]), ValueError, "fields.*list"),
+    (lambda: flow_show.flow_panels({"a": torch.zeros(2, 4, 4), "b": torch.zeros(2, 4, 5)}),
+     ValueError, r"one size.*\(4, 5\)"),
+    (lambda: flow_show.flow_panels({"a": torch.zeros(2, 4, 4)}, under={"b": torch.ones(4, 4)}),
+     ValueError, r"under.*\['b'\]"),
+    (lambda: flow_show.flow_panels({"a": torch.zeros(2, 4, 4)}, width=8), ValueError,
+     "width.*8"),
+    (lambda: flow_show.flow_panels({"a": torch.zeros(2, 4, 4)}, columns=0), ValueError,
+     "columns.*0"),
+    (lambda: flow_show.flow_panels({"a": torch.zeros(2, 4, 4)}, frame=torch.ones(5, 5)),
+     ValueError, r"\(4, 4\).*\(5, 5\)"),
+])
+def test_flow_panels_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+    plt.close("all")

@@ -177,21 +177,21 @@ def test_flow_explorer_follows_its_controls():
         return (float(epe.group(1)) if epe else None), titles
 
     assert summary.value.startswith("<b>Lucas–Kanade</b> (window 15, levels 4): EPE ")
-    assert shown()[0] < 0.1 and shown()[1] == ["frame 0", "Lucas–Kanade", "truth"]
+    assert shown()[0] < 0.1 and shown()[1] == ["frame 0", "Lucas–Kanade", "truth", "legend"]
     assert alpha.disabled and not window.disabled and not levels.disabled
     levels.value = 1                                   # no pyramid: a 3.4 px shift is too far
     assert shown()[0] > 0.2
     method.value = widgets.FLOW_METHODS[1][1]
     assert summary.value.startswith("<b>Horn–Schunck</b> (alpha 0.1, levels 1): EPE ")
     assert window.disabled and not alpha.disabled
-    assert shown()[1] == ["frame 0", "Horn–Schunck", "truth"]
+    assert shown()[1] == ["frame 0", "Horn–Schunck", "truth", "legend"]
     method.value = widgets.FLOW_METHODS[3][1]
     assert summary.value.startswith("<b>DIS (medium)</b> (preset medium): EPE ")
     assert window.disabled and alpha.disabled and levels.disabled
     pair.value = "no truth"
     assert re.fullmatch(r"<b>DIS \(medium\)</b> \(preset medium\): photometric error \d\.\d{3} "
                         r"\(no ground truth\)", summary.value)
-    assert shown()[1] == ["frame 0", "DIS (medium)"]
+    assert shown()[1] == ["frame 0", "DIS (medium)", "legend"]
 
 
 def clips(n=2):

@@ -9,9 +9,13 @@ direction and saturation the length, read with the colour wheel as the legend::
     color_wheel     the legend: each pixel coloured by its own offset from the centre
     quiver          arrows of the flow on an existing axes, one arrow = the displacement in pixels
     plot_flow       the four panels in one figure
+    flow_panels     several flows side by side on one colour scale, with the legend: how the book
+                    compares methods, settings and the truth
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -227,4 +231,70 @@ def plot_flow(frame: Frame, flow: torch.Tensor, *, step: int | None = None,
         ax.set_yticks([])
     if title:
         fig.suptitle(title, y=1 - margin / height, va="top")
+    return fig
+
+
+def flow_panels(fields: Mapping[str, torch.Tensor], *, max_magnitude: float | None = None,
+                columns: int = 3, frame: Frame | None = None,
+                under: Mapping[str, Frame] | None = None, legend: bool = True,
+                width: float = 5.5) -> Figure:
+    """Flows side by side on one colour scale, titled by their names, with the wheel as legend.
+
+    The panels run row by row, ``columns`` to a row: ``frame`` first (when given, in gray, titled
+    "frame 0"), then each flow's colour coding, then the legend. One scale for all, so equal
+    colours mean equal motion across panels.
+
+    Args:
+        fields: title -> ``(2, H, W)`` flow (or a batch of one), all of one size; a title may hold
+            a line break.
+        max_magnitude: length at full saturation; None: the longest vector of all the fields.
+        columns: panels per row.
+        frame: the first frame, drawn first (see :func:`lectures_lib.flow.as_gray`).
+        under: title -> a frame drawn faintly under that flow (30% gray, 70% colour), for flows
+            that mean little without the picture they move.
+        legend: draw the colour wheel as the last panel.
+        width: figure width in inches, at most 7.5 (the page's width).
+    """
+    if not isinstance(fields, Mapping) or not fields:
+        raise ValueError(f"fields must be a non-empty mapping of title -> flow, got "
+                         f"{type(fields).__name__} {fields if isinstance(fields, Mapping) else ''}")
+    flows = {title: _single(f) for title, f in fields.items()}
+    sizes = {tuple(f.shape[-2:]) for f in flows.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"fields must share one size (H, W), got {sorted(sizes)}")
+    (H, W), = sizes
+    check_positive_int(columns=columns)
+    check_positive(width=width)
+    if width > 7.5:
+        raise ValueError(f"width must be at most 7.5 inches, got {width}")
+    under = dict(under or {})
+    if unknown := sorted(set(under) - set(flows)):
+        raise ValueError(f"under names flows that fields does not hold: {unknown}")
+    if max_magnitude is None:
+        max_magnitude = max(max(float(f.norm(dim=0).max()) for f in flows.values()), 1e-3)
+    check_positive(max_magnitude=max_magnitude)
+    panels: list[tuple[str, np.ndarray, dict]] = []
+    if frame is not None:
+        panels.append(("frame 0", _frame(frame, (H, W)), {"cmap": "gray", "vmin": 0, "vmax": 1}))
+    for title, f in flows.items():
+        colour = flow_to_color(f, max_magnitude=max_magnitude)          # (H, W, 3) uint8
+        if title in under:
+            faint = _frame(under[title], (H, W))[..., None]             # (H, W) -> (H, W, 1)
+            colour = 0.3 * faint + 0.7 * colour / 255
+        panels.append((title, colour, {}))
+    if legend:
+        panels.append(("legend", color_wheel(), {}))
+    columns = min(columns, len(panels))
+    rows = -(-len(panels) // columns)
+    lines = max(t.count("\n") + 1 for t, _, _ in panels)
+    title_inches = (lines + 0.6) * 1.2 * plt.rcParams["font.size"] / 72     # titles are "large"
+    panel = width / columns
+    fig, axes = plt.subplots(rows, columns, squeeze=False,
+                             figsize=(width, rows * (panel * min(H / W, 1.0) + title_inches)))
+    for ax, (title, image, style) in zip(axes.flat, panels):
+        ax.imshow(image, **style)
+        ax.set_title(title)
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.tight_layout(pad=0.3)
     return fig

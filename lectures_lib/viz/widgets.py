@@ -135,23 +135,6 @@ def _flow_pair(name: str, pair: tuple) -> tuple:
     return g0, g1, truth, valid
 
 
-def _show_flows(frame: torch.Tensor, flows: list[tuple[str, torch.Tensor]]) -> None:
-    """Frame 0 and colour-coded flows side by side, on one colour scale, with the wheel."""
-    longest = max(max(float(f.norm(dim=0).max()) for _, f in flows), 1e-3)
-    fig, axes = plt.subplots(1, 1 + len(flows), figsize=(2.5 * (1 + len(flows)), 2.9))
-    axes[0].imshow(frame[0, 0].numpy(), cmap="gray", vmin=0, vmax=1)
-    axes[0].set_title("frame 0")
-    for ax, (title, field) in zip(axes[1:], flows):
-        ax.imshow(flow_show.flow_to_color(field, max_magnitude=longest))
-        ax.set_title(title)
-    legend = axes[1].inset_axes([0.7, 0.7, 0.3, 0.3])
-    legend.imshow(flow_show.color_wheel())
-    for ax in (*axes, legend):
-        ax.axis("off")
-    fig.tight_layout()
-    plt.show()
-
-
 def flow_explorer(pairs: Mapping[str, tuple]) -> w.VBox:
     """Pick a frame pair, a flow method and its main parameter; see the flow and its error.
 
@@ -189,8 +172,9 @@ def flow_explorer(pairs: Mapping[str, tuple]) -> w.VBox:
         summary.value = f"<b>{method.label}</b> ({label}): {score}"
         with out:
             out.clear_output(wait=True)
-            _show_flows(g0, [(method.label, estimate)] + ([("truth", truth)] if truth is not None
-                                                           else []))
+            shown = {method.label: estimate} | ({"truth": truth} if truth is not None else {})
+            flow_show.flow_panels(shown, frame=g0, columns=4, width=7.5)
+            plt.show()
 
     for control in (pair, method, *controls.values()):
         control.observe(update, names="value")
