@@ -24,6 +24,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from .book import zoo
+from .core.video import ClipSpec
 from .data import mini as data
 from .data.decoding import WorkerBatches
 from .training import distributed, evaluation
@@ -90,17 +91,17 @@ def _datasets(args: argparse.Namespace) -> tuple[Dataset, Dataset | None, Datase
     if args.root is None or (args.data != "folder" and args.split_dir is None):
         raise ValueError(f"--data {args.data} needs --root" +
                          (" and --split-dir" if args.data != "folder" else ""))
-    clips = {"clip_len": args.clip_len, "size": tuple(args.frame_size), "seed": args.seed,
-             "on_error": args.on_error}
-    tests = {**clips, "num_clips": args.test_clips}
+    spec = ClipSpec(clip_len=args.clip_len, size=tuple(args.frame_size))
+    options = {"seed": args.seed, "on_error": args.on_error}
+    tests = {"clips": spec.for_testing(args.test_clips), **options}
     if args.data == "folder":
-        train = datasets.kinetics(args.root, "train", **clips)
+        train = datasets.kinetics(args.root, "train", clips=spec, **options)
         val = (datasets.kinetics(args.root, "val", classes=train.classes, **tests)
                if (args.root / "val").is_dir() else None)
         test = datasets.kinetics(args.root, "test", classes=train.classes, **tests)
     else:
         build = getattr(datasets, args.data)
-        train = build(args.root, args.split_dir, fold=args.fold, **clips)
+        train = build(args.root, args.split_dir, fold=args.fold, clips=spec, **options)
         val, test = None, build(args.root, args.split_dir, fold=args.fold, train=False, **tests)
     if not args.workers:
         return train, val, test

@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from lectures_lib.core.video import ClipSpec
 from lectures_lib.data import dataset_splits as splits
 from lectures_lib.data import datasets, video_io
 
@@ -61,7 +62,7 @@ def test_ucf101_split_reads_the_official_lists(ucf):
 
 
 def test_training_items_are_seeded_random_clips_of_the_right_video(ucf):
-    ds = datasets.ucf101(*ucf, clip_len=4, stride=2, seed=3)
+    ds = datasets.ucf101(*ucf, clips=ClipSpec(clip_len=4, stride=2), seed=3)
     assert len(ds) == 6 and ds.classes == UCF_CLASSES
     clip, label = ds[4]                                      # Drumming g01: video id 6
     video_id, frames = tag(clip)
@@ -71,15 +72,16 @@ def test_training_items_are_seeded_random_clips_of_the_right_video(ucf):
     before = [tag(ds[i][0]) for i in range(len(ds))]
     ds.set_epoch(1)
     assert [tag(ds[i][0]) for i in range(len(ds))] != before
-    other = datasets.ucf101(*ucf, clip_len=4, stride=2, seed=4)
+    other = datasets.ucf101(*ucf, clips=ClipSpec(clip_len=4, stride=2), seed=4)
     assert [tag(other[i][0]) for i in range(len(ds))] != before
 
 
 def test_test_items_are_uniform_clips_resampled_and_resized(ucf):
-    ds = datasets.ucf101(*ucf, train=False, clip_len=3, num_clips=3, fps=5, size=(16, 16))
+    ds = datasets.ucf101(*ucf, train=False,
+                         clips=ClipSpec(clip_len=3, num_clips=3, fps=5, size=(16, 16)))
     clips, label = ds[1]
     assert clips.shape == (3, 3, 3, 16, 16) and label == 1
-    full = datasets.ucf101(*ucf, train=False, clip_len=3, num_clips=3)
+    full = datasets.ucf101(*ucf, train=False, clips=ClipSpec(clip_len=3, num_clips=3))
     starts = [tag(c)[1] for c in full[1][0]]                 # 16 frames at 10 fps
     assert starts == [[0, 1, 2], [6, 7, 8], [13, 14, 15]]    # first starts it, last ends it
 
@@ -88,7 +90,7 @@ def test_a_video_shorter_than_a_clip_repeats_its_last_frame(tmp_path):
     write_video(tmp_path / "a" / "short.avi", 0, frames=3)
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "broken.avi").write_bytes(b"garbage" * 50)
-    ds = datasets.VideoClips(tmp_path, *splits.class_folders(tmp_path), clip_len=5)
+    ds = datasets.VideoClips(tmp_path, *splits.class_folders(tmp_path), ClipSpec(clip_len=5))
     assert ds.classes == ("a", "b") and tag(ds[0][0])[1] == [0, 1, 2, 2, 2]
     with pytest.raises(ValueError, match="OpenCV cannot open .*broken.avi as a video"):
         ds[1]
@@ -132,7 +134,7 @@ def test_hmdb51_splits_keep_ids_1_for_training_and_2_for_testing(tmp_path):
     samples, classes = splits.hmdb51_split(root, lists)
     assert classes == ("brush_hair", "wave")
     assert samples == [("brush_hair/brush_hair_1.avi", 0), ("wave/wave_1.avi", 1)]
-    ds = datasets.hmdb51(root, lists, fold=1, train=False, clip_len=4)
+    ds = datasets.hmdb51(root, lists, fold=1, train=False, clips=ClipSpec(clip_len=4))
     assert [s for s, _ in ds.samples] == ["brush_hair/brush_hair_2.avi", "wave/wave_2.avi"]
     assert tag(ds[1][0])[0] == 2 and ds[1][1] == 1
     (lists / "wave_test_split1.txt").write_text("wave_0.avi 3\n")
@@ -147,9 +149,10 @@ def test_kinetics_class_folders_share_the_training_labels(tmp_path):
         for c, name in enumerate(names):
             write_video(tmp_path / split / name / f"{name[:3]}_000001_000011.mp4", c)
     (tmp_path / "train" / "zumba" / "notes.txt").write_text("not a video")
-    train = datasets.kinetics(tmp_path, "train", clip_len=4)
+    train = datasets.kinetics(tmp_path, "train", clips=ClipSpec(clip_len=4))
     assert train.classes == ("abseiling", "air drumming", "zumba") and len(train) == 3
-    val = datasets.kinetics(tmp_path, "val", classes=train.classes, clip_len=4)
+    val = datasets.kinetics(tmp_path, "val", classes=train.classes,
+                            clips=ClipSpec(clip_len=4))
     assert val.samples == [("zumba/zum_000001_000011.mp4", 2)]
     assert datasets.kinetics(tmp_path, "val").samples[0][1] == 0        # its own classes
     with pytest.raises(ValueError, match=r"has classes that are not in classes: \['zumba'\]"):
@@ -174,7 +177,7 @@ def test_kinetics_csv_names_videos_by_youtube_id_and_times(tmp_path):
         splits.kinetics_csv(flat, csv_path)
     with pytest.warns(UserWarning, match="left out 1 rows .* e.g. gone_000001_000011.mp4"):
         ds = datasets.kinetics(tmp_path, "train", csv_path=csv_path, drop_missing=True,
-                               clip_len=4)
+                               clips=ClipSpec(clip_len=4))
     assert ds.classes == ("abseiling", "zumba")
     assert ds.samples == [("abc_000004_000014.mp4", 1), ("xyz_000120_000130.mp4", 0)]
     assert tag(ds[1][0])[0] == 1
@@ -201,10 +204,10 @@ def test_a_truncated_video_raises_or_is_skipped_never_zero_filled(ucf):
     root, lists = ucf
     bad = root / "ApplyEyeMakeup" / "v_ApplyEyeMakeup_g02_c01.avi"    # train item 3
     truncate(bad)
-    raising = datasets.ucf101(root, lists, clip_len=4, on_error="raise")
+    raising = datasets.ucf101(root, lists, clips=ClipSpec(clip_len=4), on_error="raise")
     with pytest.raises(ValueError, match="v_ApplyEyeMakeup_g02_c01.avi is truncated"):
         raising[3]
-    ds = datasets.ucf101(root, lists, clip_len=4, on_error="skip")
+    ds = datasets.ucf101(root, lists, clips=ClipSpec(clip_len=4), on_error="skip")
     with pytest.warns(UserWarning, match="skipping an unreadable video: .*g02_c01.avi"):
         clip, label = ds[3]
     assert torch.equal(clip, ds[4][0]) and label == ds[4][1] == 2     # the next readable one
@@ -216,14 +219,14 @@ def test_a_truncated_video_raises_or_is_skipped_never_zero_filled(ucf):
         truncate(path)
     with pytest.raises(ValueError, match="none of the 6 videos under .* can be decoded"), \
             pytest.warns(UserWarning):
-        datasets.ucf101(root, lists, clip_len=4, on_error="skip")[0]
+        datasets.ucf101(root, lists, clips=ClipSpec(clip_len=4), on_error="skip")[0]
 
 
 @pytest.mark.slow
 def test_workers_decode_the_same_clips_as_the_main_process(ucf, capfd):
     root, lists = ucf
     truncate(root / "Drumming" / "v_Drumming_g01_c01.avi")           # train item 4
-    ds = datasets.ucf101(root, lists, clip_len=4, seed=1, on_error="skip")
+    ds = datasets.ucf101(root, lists, clips=ClipSpec(clip_len=4), seed=1, on_error="skip")
     loader = DataLoader(ds, batch_size=2, num_workers=2, multiprocessing_context="spawn",
                         worker_init_fn=datasets.decode_worker_init)
     for epoch in (0, 1):
@@ -242,13 +245,11 @@ def test_workers_decode_the_same_clips_as_the_main_process(ucf, capfd):
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    (dict(on_error="ignore"), ValueError, "on_error must be one of 'raise', 'skip'"),
-    (dict(size=16), ValueError, "size must be 2 positive integers, got 16"),
-    (dict(fps=0), ValueError, "fps must be a positive number, got 0"),
-    (dict(num_clips=0), ValueError, "num_clips must be a positive integer, got 0"),
-    (dict(seed=-1), ValueError, "seed must be an integer >= 0, got -1"),
+    (dict(on_error="ignore"), ValueError, "on_error.*'ignore'"),
+    (dict(clips=dict(clip_len=4)), TypeError, "clips.*dict"),
+    (dict(seed=-1), ValueError, "seed.*-1"),
     (dict(samples=[]), ValueError, "samples must list at least one"),
-    (dict(samples=[("a.avi", 3)]), ValueError, r"labels must be in \[0, 3\) for 3 classes, got 3"),
+    (dict(samples=[("a.avi", 3)]), ValueError, r"labels.*\[0, 3\).*3"),
 ])
 def test_video_clips_wrong_arguments(ucf, kwargs, error, match):
     root, lists = ucf
@@ -256,6 +257,24 @@ def test_video_clips_wrong_arguments(ucf, kwargs, error, match):
     kwargs = {"samples": samples, **kwargs}
     with pytest.raises(error, match=match):
         datasets.VideoClips(root, kwargs.pop("samples"), classes, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(size=16), "size.*16"),
+    (dict(fps=0), "fps.*0"),
+    (dict(num_clips=0), "num_clips.*0"),
+    (dict(clip_len=0), "clip_len.*0"),
+    (dict(stride=-1), "stride.*-1"),
+])
+def test_clip_spec_wrong_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ClipSpec(**kwargs)
+
+
+def test_clip_spec_for_testing_keeps_the_rest():
+    spec = ClipSpec(clip_len=8, stride=2, size=[16, 20], fps=5)
+    assert spec.size == (16, 20)                                     # a list becomes a tuple
+    assert spec.for_testing(3) == ClipSpec(clip_len=8, stride=2, size=(16, 20), fps=5, num_clips=3)
 
 
 @pytest.mark.parametrize("index", [6, -1])

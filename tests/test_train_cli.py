@@ -15,6 +15,7 @@ from torch import nn
 
 from lectures_lib import train
 from lectures_lib.book import zoo
+from lectures_lib.core.video import ClipSpec
 from lectures_lib.data import video_io
 
 
@@ -131,7 +132,7 @@ def test_worker_batches_decode_the_next_batch_while_the_current_one_is_used(vide
     datasets = pytest.importorskip("lectures_lib.data.datasets")
     from lectures_lib.data import batching, decoding
 
-    clips = datasets.kinetics(video_root, "train", clip_len=4, seed=0)
+    clips = datasets.kinetics(video_root, "train", clips=ClipSpec(clip_len=4), seed=0)
     workers = decoding.WorkerBatches(clips, 2, worker_init_fn=datasets.decode_worker_init)
     workers.set_epoch(2)
     stream = batching.batches(workers, 2, shuffle=True, seed=5)

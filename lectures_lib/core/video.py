@@ -4,17 +4,61 @@ Decoders hand out frames as ``(T, H, W, C)`` uint8; models here take ``(B, C, T,
 the lecture also writes a clip as ``T x 3 x H x W``. Every conversion between these goes through
 one named, tested function below, so that no chapter reshapes where it should permute; and every
 model checks its input with :func:`check_clips`. Clip samplers (which frames make a clip) are here
-too; reading and writing video files is in :mod:`lectures_lib.data.video_io`.
+too, with :class:`ClipSpec`, the one description of the clips a dataset cuts; reading and writing
+video files is in :mod:`lectures_lib.data.video_io`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
-from .checks import check_choice, check_int, check_positive, check_positive_int, check_tensor
+from .checks import (
+    check_choice,
+    check_int,
+    check_positive,
+    check_positive_int,
+    check_shape,
+    check_tensor,
+)
 
 Frames = np.ndarray | torch.Tensor
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """Which clips a dataset of real videos cuts, the same for the readers and the train command.
+
+    Args:
+        clip_len, stride: frames per clip and the step between them.
+        size: resize frames to ``(H, W)``; None keeps the file's size.
+        fps: resample every video to this frame rate first; None keeps the file's rate.
+        num_clips: ``num_clips`` clips spread uniformly over each video (testing, to average their
+            scores), not one random clip (training).
+    """
+
+    clip_len: int = 16
+    stride: int = 1
+    size: tuple[int, int] | None = None
+    fps: float | None = None
+    num_clips: int | None = None
+
+    def __post_init__(self) -> None:
+        check_positive_int(clip_len=self.clip_len, stride=self.stride)
+        if self.num_clips is not None:
+            check_positive_int(num_clips=self.num_clips)
+        if self.fps is not None:
+            check_positive(fps=self.fps)
+        if self.size is not None:
+            check_shape("size", self.size, rank=2)
+            object.__setattr__(self, "size", tuple(self.size))
+
+    def for_testing(self, num_clips: int) -> ClipSpec:
+        """The same clips, ``num_clips`` of them spread uniformly over each video."""
+        return dataclasses.replace(self, num_clips=num_clips)
 
 
 def check_layout(x: Frames, layout: str, *, channels: int, frames: int | None = None,

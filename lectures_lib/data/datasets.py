@@ -24,12 +24,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ..core.checks import check_choice, check_int, check_positive, check_positive_int, check_shape
-from ..core.video import frames_to_clip, random_clip, resample_indices, uniform_clips
+from ..core.checks import check_choice, check_int
+from ..core.video import ClipSpec, frames_to_clip, random_clip, resample_indices, uniform_clips
 from .dataset_splits import Samples, class_folders, hmdb51_split, kinetics_csv, ucf101_split
 from .video_io import opencv, read_video
 
-__all__ = ["VideoClips", "decode_worker_init", "ucf101", "hmdb51", "kinetics"]
+__all__ = ["ClipSpec", "VideoClips", "decode_worker_init", "ucf101", "hmdb51", "kinetics"]
 
 
 class VideoClips(Dataset):
@@ -56,10 +56,8 @@ class VideoClips(Dataset):
         root: the folder the sample paths are relative to.
         samples: ``(relative path, label)`` pairs, as the split readers return them.
         classes: the class names, in label order.
-        clip_len, stride: frames per clip and the step between them.
-        size: resize frames to ``(H, W)``; None keeps the file's size.
-        fps: resample every video to this frame rate first; None keeps the file's rate.
-        num_clips: return ``(num_clips, C, T, H, W)`` uniform clips per video, not one random clip.
+        clips: which clips (length, stride, frame size, frame rate, one random clip or
+            ``num_clips`` uniform ones): a :class:`~lectures_lib.core.video.ClipSpec`.
         seed: fixes the random clips, with the index and :meth:`set_epoch`.
         on_error: what an undecodable video does: "raise" or "skip" (see above).
 
@@ -67,19 +65,12 @@ class VideoClips(Dataset):
         item: ``(C, T, H, W)`` float32 in [0, 1], or ``(num_clips, C, T, H, W)``; an int label.
     """
 
-    def __init__(self, root: str | Path, samples: Samples, classes: Sequence[str], *,
-                 clip_len: int = 16, stride: int = 1, size: tuple[int, int] | None = None,
-                 fps: float | None = None, num_clips: int | None = None, seed: int = 0,
-                 on_error: str = "raise") -> None:
-        check_positive_int(clip_len=clip_len, stride=stride)
+    def __init__(self, root: str | Path, samples: Samples, classes: Sequence[str],
+                 clips: ClipSpec = ClipSpec(), *, seed: int = 0, on_error: str = "raise") -> None:
+        if not isinstance(clips, ClipSpec):
+            raise TypeError(f"clips must be a ClipSpec, got {type(clips).__name__}")
         check_int(0, seed=seed)
         check_choice("on_error", on_error, ("raise", "skip"))
-        if num_clips is not None:
-            check_positive_int(num_clips=num_clips)
-        if fps is not None:
-            check_positive(fps=fps)
-        if size is not None:
-            check_shape("size", size, rank=2)
         if not samples:
             raise ValueError(f"samples must list at least one (path, label) under {root}")
         bad = [label for _, label in samples if label not in range(len(classes))]
@@ -87,8 +78,7 @@ class VideoClips(Dataset):
             raise ValueError(f"labels must be in [0, {len(classes)}) for {len(classes)} classes, "
                              f"got {bad[0]}")
         self.root, self.samples, self.classes = Path(root), list(samples), tuple(classes)
-        self.clip_len, self.stride, self.size, self.fps = clip_len, stride, size, fps
-        self.num_clips, self.seed, self.on_error, self.epoch = num_clips, seed, on_error, 0
+        self.clips, self.seed, self.on_error, self.epoch = clips, seed, on_error, 0
         self.skipped: list[Path] = []
 
     def __len__(self) -> int:
@@ -100,20 +90,21 @@ class VideoClips(Dataset):
         self.epoch = epoch
 
     def _decode(self, path: Path) -> np.ndarray:
-        frames, src_fps = read_video(path, size=self.size)
-        if self.fps is None:
+        frames, src_fps = read_video(path, size=self.clips.size)
+        if self.clips.fps is None:
             return frames
         if not src_fps > 0:
             raise ValueError(f"{path} does not say its frame rate, so it cannot be resampled")
-        return frames[resample_indices(len(frames), src_fps, self.fps)]
+        return frames[resample_indices(len(frames), src_fps, self.clips.fps)]
 
     def _clips(self, frames: np.ndarray, index: int) -> torch.Tensor:
-        if self.num_clips is not None:
-            starts = uniform_clips(len(frames), self.clip_len, self.num_clips, stride=self.stride)
+        spec = self.clips
+        if spec.num_clips is not None:
+            starts = uniform_clips(len(frames), spec.clip_len, spec.num_clips, stride=spec.stride)
             return torch.stack([frames_to_clip(frames[t]) for t in starts])  # (N, C, T, H, W)
         rng = np.random.default_rng([self.seed, index, self.epoch])
         return frames_to_clip(
-            frames[random_clip(len(frames), self.clip_len, stride=self.stride, rng=rng)])
+            frames[random_clip(len(frames), spec.clip_len, stride=spec.stride, rng=rng)])
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         index = operator.index(index)
@@ -153,37 +144,36 @@ def decode_worker_init(worker_id: int) -> None:
 
 
 def ucf101(root: str | Path, split_dir: str | Path, *, fold: int = 1, train: bool = True,
-           **options) -> VideoClips:
+           clips: ClipSpec = ClipSpec(), seed: int = 0, on_error: str = "raise") -> VideoClips:
     """UCF-101's official split as clips: :func:`ucf101_split`, then :class:`VideoClips`.
-
-    ``options`` are :class:`VideoClips`' keyword arguments (``clip_len``, ..., ``on_error``).
 
     Args:
         root, split_dir, fold, train: as for :func:`ucf101_split`.
+        clips, seed, on_error: as for :class:`VideoClips`.
     """
-    return VideoClips(root, *ucf101_split(root, split_dir, fold=fold, train=train), **options)
+    return VideoClips(root, *ucf101_split(root, split_dir, fold=fold, train=train), clips,
+                      seed=seed, on_error=on_error)
 
 
 def hmdb51(root: str | Path, split_dir: str | Path, *, fold: int = 1, train: bool = True,
-           **options) -> VideoClips:
+           clips: ClipSpec = ClipSpec(), seed: int = 0, on_error: str = "raise") -> VideoClips:
     """HMDB-51's official split as clips: :func:`hmdb51_split`, then :class:`VideoClips`.
-
-    ``options`` are :class:`VideoClips`' keyword arguments (``clip_len``, ..., ``on_error``).
 
     Args:
         root, split_dir, fold, train: as for :func:`hmdb51_split`.
+        clips, seed, on_error: as for :class:`VideoClips`.
     """
-    return VideoClips(root, *hmdb51_split(root, split_dir, fold=fold, train=train), **options)
+    return VideoClips(root, *hmdb51_split(root, split_dir, fold=fold, train=train), clips,
+                      seed=seed, on_error=on_error)
 
 
 def kinetics(root: str | Path, split: str, *, csv_path: str | Path | None = None,
              classes: Sequence[str] | None = None, drop_missing: bool = False,
-             **options) -> VideoClips:
+             clips: ClipSpec = ClipSpec(), seed: int = 0, on_error: str = "raise") -> VideoClips:
     """A Kinetics-style split as clips, from the videos under ``root/<split>``.
 
     Without ``csv_path`` they are class folders, ``root/<split>/<class>/<video>``
     (:func:`class_folders`); with it, the annotation file names them (:func:`kinetics_csv`).
-    ``options`` are :class:`VideoClips`' keyword arguments (``clip_len``, ..., ``on_error``).
 
     Args:
         root: the dataset folder, holding one folder per split.
@@ -191,11 +181,13 @@ def kinetics(root: str | Path, split: str, *, csv_path: str | Path | None = None
         csv_path: the split's annotation file, or None for class folders.
         classes: class names in label order (pass the training set's to the others).
         drop_missing: as for :func:`kinetics_csv` (with ``csv_path`` only).
+        clips, seed, on_error: as for :class:`VideoClips`.
     """
+    options = {"seed": seed, "on_error": on_error}
     folder = Path(root) / split
     if csv_path is None:
         if drop_missing:
             raise ValueError("drop_missing needs csv_path: class folders list only what exists")
-        return VideoClips(folder, *class_folders(folder, classes=classes), **options)
+        return VideoClips(folder, *class_folders(folder, classes=classes), clips, **options)
     return VideoClips(folder, *kinetics_csv(folder, csv_path, classes=classes,
-                                            drop_missing=drop_missing), **options)
+                                            drop_missing=drop_missing), clips, **options)

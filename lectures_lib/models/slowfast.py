@@ -287,6 +287,36 @@ def pack_pathways(clip: torch.Tensor, alpha: int, *,
 PATHWAYS = (("slow", "fast"), ("slow",), ("fast",))
 
 
+@dataclass(frozen=True)
+class PathwayDesign:
+    """How the two pathways differ and how they meet; the defaults are SlowFast 4x16's.
+
+    Attributes:
+        alpha: frame-rate ratio, Fast frames per Slow frame (8).
+        beta: channel ratio, Fast channels per Slow channel, in ``(0, 1]`` (1/8).
+        fast_stride: the Fast pathway's temporal stride on the raw clip (2; Slow's is
+            ``alpha x fast_stride`` = 16).
+        lateral: one of :data:`LATERALS` ("time_strided_conv", the paper's default) or None;
+            ignored with one pathway.
+        pathways: ``("slow", "fast")``, ``("slow",)`` (Slow-only) or ``("fast",)`` (Fast-only).
+    """
+
+    alpha: int = 8
+    beta: float = 1 / 8
+    fast_stride: int = 2
+    lateral: str | None = "time_strided_conv"
+    pathways: tuple[str, ...] = ("slow", "fast")
+
+    def __post_init__(self) -> None:
+        check_positive_int(alpha=self.alpha, fast_stride=self.fast_stride)
+        pathways = (tuple(self.pathways) if isinstance(self.pathways, (tuple, list))
+                    else self.pathways)
+        check_choice("pathways", pathways, PATHWAYS)
+        object.__setattr__(self, "pathways", pathways)
+        check_choice("lateral", self.lateral, (*LATERALS, None))
+        check_fraction(beta=self.beta)                       # beta = 0: no Fast channels
+
+
 class _Pathway(nn.ModuleDict):
     """One pathway's layers by name (conv1, pool1, res2, ...); called with a name, runs that one."""
 
@@ -336,13 +366,7 @@ class SlowFast(nn.Module):
         num_classes: outputs of the final fc.
         stages: the residual stages (:data:`R50_STAGES`: res2 to res5 of ResNet-50).
         stem: conv1 and pool1 (:data:`R50_STEM`).
-        alpha: frame-rate ratio, Fast frames per Slow frame (8).
-        beta: channel ratio, Fast channels per Slow channel, in ``(0, 1]`` (1/8).
-        fast_stride: the Fast pathway's temporal stride on the raw clip (2; Slow's is
-            ``alpha x fast_stride`` = 16).
-        lateral: one of :data:`LATERALS` ("time_strided_conv", the paper's default) or None;
-            ignored with one pathway.
-        pathways: ``("slow", "fast")``, ``("slow",)`` (Slow-only) or ``("fast",)`` (Fast-only).
+        design: the pathways' ratios, strides and laterals (:class:`PathwayDesign`).
         in_channels: C of the clip.
         dropout: dropout before the fc (the paper trains with 0.5).
 
@@ -355,17 +379,13 @@ class SlowFast(nn.Module):
     """
 
     def __init__(self, num_classes: int, *, stages: tuple[Stage, ...] = R50_STAGES,
-                 stem: Stem = R50_STEM, alpha: int = 8, beta: float = 1 / 8, fast_stride: int = 2,
-                 lateral: str | None = "time_strided_conv",
-                 pathways: tuple[str, ...] = ("slow", "fast"), in_channels: int = 3,
-                 dropout: float = 0.0) -> None:
+                 stem: Stem = R50_STEM, design: PathwayDesign = PathwayDesign(),
+                 in_channels: int = 3, dropout: float = 0.0) -> None:
         super().__init__()
-        check_positive_int(num_classes=num_classes, alpha=alpha, fast_stride=fast_stride,
-                           in_channels=in_channels)
-        pathways = tuple(pathways) if isinstance(pathways, (tuple, list)) else pathways
-        check_choice("pathways", pathways, PATHWAYS)
-        check_choice("lateral", lateral, (*LATERALS, None))
-        check_fraction(beta=beta, dropout=dropout)           # beta = 0: no Fast channels
+        check_positive_int(num_classes=num_classes, in_channels=in_channels)
+        check_fraction(dropout=dropout)
+        if not isinstance(design, PathwayDesign):
+            raise TypeError(f"design must be a PathwayDesign, got {type(design).__name__}")
         if not isinstance(stem, Stem):
             raise TypeError(f"stem must be a Stem, got {type(stem).__name__}")
         if (not isinstance(stages, (tuple, list)) or not stages
@@ -375,9 +395,11 @@ class SlowFast(nn.Module):
         if len(set(names)) != len(names) or "data" in names:
             raise ValueError(f"stage names must be unique and not data, conv1 or pool1, "
                              f"got {names[2:]}")
-        self.alpha, self.beta, self.fast_stride = alpha, beta, fast_stride
+        self.design = design
+        alpha, beta, pathways = design.alpha, design.beta, design.pathways
+        self.alpha, self.beta, self.fast_stride = alpha, beta, design.fast_stride
         self.in_channels, self.pathways, self.layer_names = in_channels, pathways, names
-        self.lateral = lateral if len(pathways) == 2 else None
+        self.lateral = design.lateral if len(pathways) == 2 else None
         kernels = {"slow": stem.slow_time_kernel, "fast": stem.fast_time_kernel}
         channels = {"slow": stem.channels, "fast": scaled(stem.channels, beta)}
         layers = {p: _stem(stem, in_channels, channels[p], kernels[p]) for p in pathways}
@@ -451,9 +473,13 @@ def pathway_costs(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, t
 
 def slowfast_r50(num_classes: int = 400, **overrides: object) -> SlowFast:
     """The paper's SlowFast 4x16, ResNet-50 (tau = 16, alpha = 8, beta = 1/8, time-strided conv
-    laterals, dropout 0.5), for ``num_classes`` (Kinetics-400); ``overrides`` go to
-    :class:`SlowFast`."""
-    return SlowFast(num_classes, **{"dropout": 0.5, **overrides})
+    laterals, dropout 0.5), for ``num_classes`` (Kinetics-400); ``overrides`` are
+    :class:`PathwayDesign`'s fields (``alpha=4``, ``lateral=None``, ...) or :class:`SlowFast`'s
+    other arguments."""
+    fields = set(PathwayDesign.__dataclass_fields__)
+    design = PathwayDesign(**{k: v for k, v in overrides.items() if k in fields})
+    rest = {k: v for k, v in overrides.items() if k not in fields}
+    return SlowFast(num_classes, **{"dropout": 0.5, "design": design, **rest})
 
 
 def slow_only_r50(num_classes: int = 400, **overrides: object) -> SlowFast:
@@ -489,5 +515,6 @@ def slowfast_tiny(num_classes: int = 8, *, alpha: int = 4, beta: float = 1 / 4,
               Stage("res4", 1, 3, 3, 4 * w, 8 * w, 2))
     stem = Stem(channels=w, slow_time_kernel=1, fast_time_kernel=3, kernel=3, spatial_stride=2,
                 pool_kernel=1, pool_stride=1)
-    return SlowFast(num_classes, stages=stages, stem=stem, alpha=alpha, beta=beta, fast_stride=1,
-                    lateral=lateral, pathways=pathways, dropout=dropout)
+    design = PathwayDesign(alpha=alpha, beta=beta, fast_stride=1, lateral=lateral,
+                           pathways=pathways)
+    return SlowFast(num_classes, stages=stages, stem=stem, design=design, dropout=dropout)
