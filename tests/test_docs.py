@@ -168,3 +168,26 @@ def test_public_functions_take_at_most_eight_parameters():
     narrow = [name for name in WIDE_SIGNATURES if name not in public or len(
         inspect.signature(public[name].__init__).parameters) - 1 <= 8]
     assert not narrow, f"exceptions no longer needed: {narrow}"     # none of them went stale
+
+
+def test_tests_use_the_librarys_public_names():
+    """A test of a private name breaks on every refactoring; test what a reader can call."""
+    private = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        tree = ast.parse(path.read_text())
+        modules = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lectures_lib"):
+                for alias in node.names:
+                    modules.add(alias.asname or alias.name)
+                    if alias.name.startswith("_"):
+                        private.append(f"{path.name}:{node.lineno} imports {alias.name}")
+            elif isinstance(node, ast.Import):
+                modules |= {(a.asname or a.name).split(".")[0] for a in node.names
+                            if a.name.startswith("lectures_lib")}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in modules and node.attr.startswith("_")
+                    and not node.attr.endswith("__")):
+                private.append(f"{path.name}:{node.lineno} uses {node.value.id}.{node.attr}")
+    assert not private, private

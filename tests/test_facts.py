@@ -71,7 +71,7 @@ def test_bad_data_is_refused_with_the_fact_named(change, match):
     data["facts"][1].pop("where")
     change(data)
     with pytest.raises(ValueError, match=match):
-        facts._parse(data)
+        facts.parse(data)
 
 
 def _headings(chapter: str) -> set[str]:

@@ -244,7 +244,7 @@ def test_plot_flow_has_four_image_panels_and_labelled_colorbars():
     panels = [ax for ax in fig.axes if ax.get_subplotspec() is not None and ax.images]
     assert len(panels) == 4 and fig.get_size_inches()[0] <= 7.5
     labels = {ax.get_ylabel() for ax in fig.axes}
-    assert {"u (px)", "v (px)"} <= labels and fig._suptitle.get_text() == "object"
+    assert {"u (px)", "v (px)"} <= labels and fig.get_suptitle() == "object"
     arrows = panels[0].collections[0]
     assert len(arrows.U) == 64 and panels[0].get_ylim() == (31.5, -0.5)   # 8 x 8, y down
     assert all(not ax.get_xticks().size for ax in panels)

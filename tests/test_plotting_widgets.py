@@ -93,9 +93,13 @@ def test_book_style_sets_readable_defaults():
 def test_tile_places_clips_in_a_grid():
     clips = np.zeros((3, 2, 4, 5, 3), np.uint8)
     clips[2] = 7
-    tiled = show._tile(clips, ncols=2, pad=1)
+    tiled = show.tile_clips(clips, ncols=2, pad=1)
     assert tiled.shape == (2, 10, 12, 3)
     assert (tiled[:, 5:9, 0:5] == 7).all() and (tiled[:, 4, :] == 255).all()
+    with pytest.raises(ValueError, match="clips.*float64"):
+        show.tile_clips(clips.astype(float), ncols=2)
+    with pytest.raises(ValueError, match="ncols.*0"):
+        show.tile_clips(clips, ncols=0)
 
 
 def test_histories_and_confusion():

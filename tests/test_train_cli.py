@@ -137,9 +137,9 @@ def test_worker_batches_decode_the_next_batch_while_the_current_one_is_used(vide
     workers.set_epoch(2)
     stream = batching.batches(workers, 2, shuffle=True, seed=5)
     first = next(stream)
-    assert len(workers._ahead) == 1                     # the second batch is on its way already
+    assert workers.pending == 1                     # the second batch is on its way already
     got = [first, *stream]
-    assert not workers._ahead
+    assert workers.pending == 0
     clips.set_epoch(2)                                  # the same clips, decoded here
     want = list(batching.batches(clips, 2, shuffle=True, seed=5))
     assert len(got) == len(want) == 3

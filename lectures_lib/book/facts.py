@@ -65,8 +65,9 @@ def section_id(heading: str) -> str:
     return re.sub(r"^[-0-9]+", "", "-".join(re.findall(r"[a-z0-9]+", heading.lower())))
 
 
-def _parse(data: dict) -> dict[str, Fact]:
-    """Facts by id from the JSON document, checked: known fields, sources and unique ids."""
+def parse(data: dict) -> dict[str, Fact]:
+    """Facts by id from a facts document (the JSON of ``facts.json``), checked: known fields,
+    sources and unique ids; a ``ValueError`` names the first fact that breaks a rule."""
     lecture, sources = data["lecture"], data["sources"]
     table: dict[str, Fact] = {}
     for entry in data["facts"]:
@@ -104,7 +105,7 @@ def _document() -> dict:
 
 @cache
 def _facts() -> dict[str, Fact]:
-    return _parse(_document())
+    return parse(_document())
 
 
 def lecture_sections() -> dict[int, str]:

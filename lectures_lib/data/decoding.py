@@ -82,6 +82,11 @@ class WorkerBatches(Dataset):
             self.dataset.set_epoch(epoch)
             self.epoch = epoch
 
+    @property
+    def pending(self) -> int:
+        """Batches asked for (:meth:`prefetch`) and not yet collected (:meth:`batch`)."""
+        return len(self._ahead)
+
     def prefetch(self, indices: list[int]) -> None:
         """Start decoding the items ``indices`` (of this epoch) unless they are on their way."""
         key = (tuple(indices), self.epoch)

@@ -18,7 +18,7 @@ from IPython.display import HTML
 from matplotlib import animation
 from matplotlib.figure import Figure
 
-from ..core.checks import check_labels, check_positive, check_positive_int
+from ..core.checks import check_int, check_labels, check_positive, check_positive_int
 from ..core.video import batch_to_frames, check_layout
 
 
@@ -111,8 +111,15 @@ def animate_frames(frames: np.ndarray, *, fps: float, alt: str, title: str = "",
     return _jshtml(fig, draw, len(frames), fps, alt)
 
 
-def _tile(clips: np.ndarray, ncols: int, pad: int = 2) -> np.ndarray:
-    """``(N, T, H, W, C) -> (T, rows*(H+pad), ncols*(W+pad), C)``: a grid of clips, white gaps."""
+def tile_clips(clips: np.ndarray, ncols: int, pad: int = 2) -> np.ndarray:
+    """``(N, T, H, W, C) -> (T, rows*(H+pad), ncols*(W+pad), C)`` uint8: a grid of clips, white
+    gaps, to play as one video."""
+    if not isinstance(clips, np.ndarray) or clips.ndim != 5 or clips.dtype != np.uint8:
+        raise ValueError(f"clips must be an (N, T, H, W, C) uint8 array, got "
+                         f"{getattr(clips, 'dtype', type(clips).__name__)} of shape "
+                         f"{getattr(clips, 'shape', '-')}")
+    check_positive_int(ncols=ncols)
+    check_int(0, pad=pad)
     N, T, H, W, C = clips.shape
     rows = -(-N // ncols)
     out = np.full((T, rows * (H + pad), ncols * (W + pad), C), 255, np.uint8)
@@ -246,4 +253,4 @@ def filter_frames(weight, *, scale: int = 8, ncols: int = 8) -> np.ndarray:
     clips = ((w - lo) / np.maximum(hi - lo, 1e-8) * 255).astype(np.uint8)   # (N, 3, t, h, w)
     # -> (N, t, h, w, 3)
     clips = clips.transpose(0, 2, 3, 4, 1).repeat(scale, axis=2).repeat(scale, axis=3)
-    return _tile(clips, ncols)
+    return tile_clips(clips, ncols)
