@@ -121,6 +121,20 @@ def test_endpoint_error_mask_and_margin():
         == (3,)
 
 
+def test_photometric_error_is_zero_for_the_true_whole_pixel_shift():
+    shift = flow_truth.translation((2.0, -1.0), size=32)
+    exact = flow.photometric_error(shift.frame0, shift.frame1, shift.flow, margin=4)
+    still = flow.photometric_error(shift.frame0, shift.frame1, torch.zeros(2, 32, 32), margin=4)
+    assert exact.ndim == 0 and exact < 1e-5 < 0.01 < still
+    batch = flow.photometric_error(torch.stack([shift.frame0] * 3)[:, None],
+                                   torch.stack([shift.frame1] * 3)[:, None], shift.flow[None])
+    assert batch.shape == (3,) and torch.allclose(batch, batch[0])
+    with pytest.raises(ValueError, match="margin 16.*32 x 32"):
+        flow.photometric_error(shift.frame0, shift.frame1, shift.flow, margin=16)
+    with pytest.raises(ValueError, match=r"flow.*\(1, 2, 8, 8\)"):
+        flow.photometric_error(shift.frame0, shift.frame1, torch.zeros(1, 2, 8, 8))
+
+
 def test_as_gray_reads_uint8_rgb_and_numpy_like_opencv():
     rgb = np.random.default_rng(0).integers(0, 256, (2, 3, 6, 8), dtype=np.uint8)
     gray = flow.as_gray(rgb)

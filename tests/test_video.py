@@ -191,3 +191,14 @@ U8 = np.zeros((2, 4, 4, 3), np.uint8)
 def test_wrong_calls_name_what_was_expected(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_to_uint8_rounds_to_the_nearest_level_and_clips():
+    x = torch.tensor([-0.1, 0.0, 0.5 / 255, 0.6 / 255, 0.5, 1.0, 1.2])
+    assert video.to_uint8(x).tolist() == [0, 0, 0, 1, 128, 255, 255]
+    frames = np.random.default_rng(0).integers(0, 256, (2, 3, 4, 3), dtype=np.uint8)
+    assert np.array_equal(video.to_uint8(video.frames_to_clip(frames)).permute(1, 2, 3, 0), frames)
+    with pytest.raises(ValueError, match="x.*torch.uint8"):
+        video.to_uint8(torch.zeros(2, dtype=torch.uint8))
+    with pytest.raises(TypeError, match="x.*ndarray"):
+        video.to_uint8(np.zeros(2))

@@ -121,13 +121,23 @@ def frames_to_clip(frames: Frames, *, channels: int = 3) -> torch.Tensor:
     return x.permute(3, 0, 1, 2).float().div(255.0)  # (T, H, W, C) -> (C, T, H, W)
 
 
+def to_uint8(x: torch.Tensor) -> torch.Tensor:
+    """Float values in [0, 1] as 8-bit levels, rounded to the nearest (values outside are clipped):
+    the one rule by which the book turns pixels into bytes, so that ``frames_to_clip`` undoes it
+    exactly."""
+    check_tensor(x=x)
+    if not x.is_floating_point():
+        raise ValueError(f"x must be a float tensor in [0, 1], got {x.dtype}")
+    return x.detach().clamp(0, 1).mul(255).round().to(torch.uint8)
+
+
 def clip_to_frames(clip: torch.Tensor, *, channels: int = 3) -> np.ndarray:
     """A model clip back to displayable frames: ``(C, T, H, W)`` float -> ``(T, H, W, C)`` uint8.
 
     Values are clipped to [0, 1] and rounded, so ``clip_to_frames(frames_to_clip(f))`` equals ``f``.
     """
     check_layout(clip, "(C, T, H, W)", channels=channels, dtype="float")
-    x = clip.detach().cpu().clamp(0, 1).mul(255).round().to(torch.uint8)
+    x = to_uint8(clip.cpu())
     return x.permute(1, 2, 3, 0).numpy()  # (C, T, H, W) -> (T, H, W, C)
 
 
@@ -143,7 +153,7 @@ def batch_to_frames(batch: torch.Tensor, *, channels: int = 3) -> np.ndarray:
     """Inverse of :func:`frames_to_batch`: ``(B, C, T, H, W)`` float -> ``(B, T, H, W, C)``
     uint8."""
     check_layout(batch, "(B, C, T, H, W)", channels=channels, dtype="float")
-    x = batch.detach().cpu().clamp(0, 1).mul(255).round().to(torch.uint8)
+    x = to_uint8(batch.cpu())
     return x.permute(0, 2, 3, 4, 1).numpy()  # (B, C, T, H, W) -> (B, T, H, W, C)
 
 

@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..core.checks import check_choice, check_int, check_positive_int
-from ..core.video import random_clip, uniform_clips
+from ..core.video import random_clip, to_uint8, uniform_clips
 from .drawing import noise_bank, render
 from .synthetic import (
     MOTION_CLASSES,
@@ -82,7 +82,7 @@ class MiniVideos(Dataset):
             # Drawn 64 videos at a time: twice as fast as 256 on a 2-core CPU (the drawing's
             # buffers stay in cache), and the same pixels (a test checks).
             self._cache = torch.cat(
-                [(self._render(range(i, min(i + 64, size)), whole) * 255).round().to(torch.uint8)
+                [to_uint8(self._render(range(i, min(i + 64, size)), whole))
                  for i in range(0, size, 64)])
 
     def with_clips(self, clip_len: int | None, num_clips: int | None = None) -> MiniVideos:

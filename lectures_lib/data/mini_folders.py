@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.checks import check_int, check_positive_int
+from ..core.video import batch_to_frames
 from .mini import MiniVideos
 from .synthetic import MiniVideoConfig
 from .video_io import write_video
@@ -72,7 +73,7 @@ def write_mini_ucf101(out: str | Path, *, groups: int = 4, clips_per_group: int 
     train, test = [], []
     for c, name in enumerate(map(ucf101_class_name, classes)):
         videos, _ = pool.batch(chosen[c].tolist())                     # (N, C, T, H, W) in [0, 1]
-        frames = (videos.permute(0, 2, 3, 4, 1) * 255).round().byte().numpy()
+        frames = batch_to_frames(videos)                               # (N, T, H, W, C) uint8
         for k, video in enumerate(frames):
             group, clip = divmod(k, clips_per_group)
             rel = f"{name}/v_{name}_g{group + 1:02d}_c{clip + 1:02d}.avi"

@@ -1,8 +1,8 @@
 """Floor 3, optical flow: Lucas–Kanade and Horn–Schunck in PyTorch (:mod:`.estimators`, whose names
 this package exports, so ``flow.lucas_kanade`` is chapter 5's estimator) on frames, warping,
-pyramids and the end-point error (:mod:`.ops`); OpenCV's Farneback and DIS and the ``.flo`` format
-(:mod:`.reference`); image pairs with exact flow (:mod:`.truth`); colour coding and arrows
-(:mod:`.show`); the four methods named once for every table, command and explorer
+pyramids, the end-point and the photometric error (:mod:`.ops`); OpenCV's Farneback and DIS and the
+``.flo`` format (:mod:`.reference`); image pairs with exact flow (:mod:`.truth`); colour coding and
+arrows (:mod:`.show`); the four methods named once for every table, command and explorer
 (:mod:`.methods`); the flow of clips and datasets, stored as 8 bits (:mod:`.clips`); and a
 dataset's flow precomputed to disk (:mod:`.store`, ``python -m lectures_lib.flow.store``).
 
@@ -23,6 +23,7 @@ from .ops import (
     gradients,
     gray_pair,
     inside,
+    photometric_error,
     pyramid,
     resize_flow,
     warp,
@@ -30,4 +31,4 @@ from .ops import (
 
 __all__ = ["lucas_kanade", "horn_schunck", "coarse_to_fine", "gaussian_window",
            "neighbour_average", "as_gray", "gray_pair", "check_flow", "gradients", "warp",
-           "inside", "pyramid", "resize_flow", "endpoint_error"]
+           "inside", "pyramid", "resize_flow", "endpoint_error", "photometric_error"]

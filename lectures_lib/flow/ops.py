@@ -196,3 +196,37 @@ def endpoint_error(flow: torch.Tensor, truth: torch.Tensor, *, mask: torch.Tenso
     if not keep.flatten(-2).any(-1).all():
         raise ValueError("the mask and margin leave no pixel to score")
     return (error * keep).flatten(-2).sum(-1) / keep.flatten(-2).sum(-1)
+
+
+def photometric_error(frame0: Frame, frame1: Frame, flow: torch.Tensor, *,
+                      margin: int = 0) -> torch.Tensor:
+    """Mean ``|warp(frame1, F) - frame0|`` in gray levels of [0, 1], per pair: how well the flow
+    explains the second frame, where no true flow is known.
+
+    A low error does not prove a flow right (a wrong flow can match a flat region), and the
+    border, where the warp samples outside the frame, is left out with ``margin``.
+
+    Args:
+        frame0, frame1: the pair, as :func:`as_gray` takes them.
+        flow: ``(2, H, W)`` or ``(B, 2, H, W)``, from ``frame0`` to ``frame1`` (a batch of one
+            serves every pair).
+        margin: ignore this many pixels at each border.
+
+    Returns:
+        a scalar tensor for one pair, or ``(B,)``.
+    """
+    g0, g1, _ = gray_pair(frame0, frame1)                              # (B, 1, H, W) each
+    check_flow(flow)
+    check_int(0, margin=margin)
+    one = flow.ndim == 3
+    flow = flow[None] if one else flow                                 # (B, 2, H, W)
+    if flow.shape[-2:] != g0.shape[-2:] or flow.shape[0] not in (1, g0.shape[0]):
+        raise ValueError(f"flow must match the frames' {g0.shape[0]} x {tuple(g0.shape[-2:])}, "
+                         f"got shape {tuple(flow.shape)}")
+    H, W = g0.shape[-2:]
+    if 2 * margin >= min(H, W):
+        raise ValueError(f"margin {margin} leaves no pixel of a {H} x {W} frame")
+    flow = flow.to(g1).expand(g0.shape[0], -1, -1, -1)                # one flow for every pair
+    error = (warp(g1, flow) - g0).abs()[..., margin:H - margin, margin:W - margin]
+    error = error.mean(dim=(-3, -2, -1))                               # (B,)
+    return error[0] if one else error

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from ..core.checks import check_choice, check_positive, check_positive_int
+from ..core.video import to_uint8
 from ..data.video_io import opencv
 from .ops import Frame, check_flow, gray_pair
 
@@ -38,7 +39,7 @@ _MAGIC = 202021.25          # "PIEH" read as a little-endian float32: the .flo s
 
 def _to_uint8(gray: torch.Tensor) -> np.ndarray:
     """``(B, 1, H, W)`` gray in [0, 1] -> ``(B, H, W)`` uint8, as OpenCV's flows take them."""
-    return (gray[:, 0] * 255).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+    return to_uint8(gray[:, 0]).cpu().numpy()
 
 
 def _per_pair(frame0: Frame, frame1: Frame, solve: Callable, *, name: str,

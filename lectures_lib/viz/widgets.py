@@ -111,6 +111,10 @@ def c3d_cost_explorer() -> w.VBox:
 FLOW_METHODS = [(m.label, (m.estimate, m.knobs)) for m in METHODS.values()]
 
 
+PHOTOMETRIC_MARGIN = 8
+"""Pixels at each border the flow explorer's photometric error leaves out (as chapter 5's table)."""
+
+
 def _flow_pair(name: str, pair: tuple) -> tuple:
     """Check one explorer pair; return ``(gray0, gray1, truth or None, valid or None)``."""
     if not isinstance(pair, (tuple, list)) or not 2 <= len(pair) <= 4:
@@ -143,7 +147,8 @@ def flow_explorer(pairs: Mapping[str, tuple]) -> w.VBox:
             truth, valid)``: frames as :func:`lectures_lib.flow.as_gray` takes them, ``truth`` a
             ``(2, H, W)`` flow, ``valid`` an ``(H, W)`` bool mask of the pixels to score. With
             truth the explorer reports the end-point error; without, the photometric error
-            ``mean |warp(frame1, F) - frame0|``.
+            (:func:`lectures_lib.flow.photometric_error`, leaving out
+            :data:`PHOTOMETRIC_MARGIN` pixels at each border, as chapter 5 does).
     """
     check_mapping(pairs=pairs)
     checked = {name: _flow_pair(name, pair) for name, pair in pairs.items()}
@@ -164,7 +169,7 @@ def flow_explorer(pairs: Mapping[str, tuple]) -> w.VBox:
         settings = {name: controls[name].value for name in takes}
         estimate = run(g0, g1, **settings)[0]                           # (1, 2, H, W) -> (2, H, W)
         if truth is None:
-            error = (flow.warp(g1, estimate[None]) - g0).abs().mean().item()
+            error = flow.photometric_error(g0, g1, estimate, margin=PHOTOMETRIC_MARGIN).item()
             score = f"photometric error {error:.3f} (no ground truth)"
         else:
             score = f"EPE {flow.endpoint_error(estimate, truth, mask=valid).item():.3f} px"
