@@ -115,3 +115,15 @@ def test_count_macs_restores_training_mode_after_a_wrong_input():
     with pytest.raises(ValueError, match="cannot take an input"):
         calculators.count_macs(model, (1, 2, 8, 8))
     assert model.training
+
+
+def test_child_costs_split_the_whole_model():
+    model = nn.Sequential(nn.Conv3d(3, 4, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(4 * 2 * 4 * 4, 5))
+    parts = calculators.child_costs(model, (3, 2, 4, 4))
+    assert list(parts) == ["0", "1", "2", "3"]
+    assert parts["0"] == (4 * 3 * 27 + 4, 4 * 2 * 4 * 4 * 3 * 27) and parts["1"] == (0, 0)
+    assert sum(macs for _, macs in parts.values()) == calculators.count_macs(model, (1, 3, 2, 4, 4))
+    assert sum(p for p, _ in parts.values()) == calculators.count_params(model)
+    with pytest.raises(ValueError, match="input_shape"):
+        calculators.child_costs(model, (3, 0, 4, 4))

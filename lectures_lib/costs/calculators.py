@@ -168,30 +168,47 @@ def layer_costs(model: nn.Module, input_shape: tuple[int, ...]) -> list[LayerCos
     C3D's 80 M parameters cost nothing to analyse. Multiply-adds are counted by :func:`counting`;
     activations are float32 outputs.
     """
+    meta, flops, outputs = _meta_flops(model, input_shape, leaves=True)
+    names, root = {m: n for n, m in meta.named_modules()}, type(meta).__name__
+    costs = []
+    for module, shape in outputs.items():
+        macs = sum(flops.get(f"{root}.{names[module]}", {}).values()) // 2
+        costs.append(LayerCost(names[module], shape[1:],
+                               sum(p.numel() for p in module.parameters()),
+                               macs, 4 * int(torch.Size(shape[1:]).numel())))
+    return costs
+
+
+def child_costs(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, tuple[int, int]]:
+    """``{name: (parameters, multiply-adds)}`` of each top-level child of ``model`` for one
+    forward pass on ``input_shape`` (without the batch axis), counted on the ``meta`` device like
+    :func:`layer_costs`: how a model's cost splits between its parts (SlowFast's pathways)."""
+    meta, flops, _ = _meta_flops(model, input_shape, leaves=False)
+    root = type(meta).__name__
+    return {name: (sum(p.numel() for p in child.parameters()),
+                   sum(flops.get(f"{root}.{name}", {}).values()) // 2)
+            for name, child in meta.named_children()}
+
+
+def _meta_flops(model: nn.Module, input_shape: tuple[int, ...], *,
+                leaves: bool) -> tuple[nn.Module, dict, dict[nn.Module, tuple]]:
+    """A ``meta`` copy of ``model`` run once on ``(1, *input_shape)`` under :func:`counting`:
+    returns the copy, the counter's flops by module name, and (when ``leaves``) each leaf layer's
+    output shape, in the order the layers ran."""
     check_module(model=model)
     check_shape("input_shape", input_shape)
     meta = copy.deepcopy(model).to("meta").eval()
-    names = {m: n for n, m in meta.named_modules()}
     outputs: dict[nn.Module, tuple] = {}
 
     def record(module: nn.Module, inputs: tuple, out: torch.Tensor) -> None:
         outputs.setdefault(module, tuple(out.shape))
 
-    hooks = [m.register_forward_hook(record)
-             for m in meta.modules() if not list(m.children()) and not isinstance(m, _FREE)]
+    hooks = [m.register_forward_hook(record) for m in meta.modules()
+             if leaves and not list(m.children()) and not isinstance(m, _FREE)]
     try:
         with torch.no_grad(), counting() as counter, model_input((1, *input_shape)):
             meta(torch.zeros((1, *input_shape), device="meta"))
     finally:
         for h in hooks:
             h.remove()
-    flops = counter.get_flop_counts()
-    root = type(meta).__name__
-    costs = []
-    for module, shape in outputs.items():
-        fqn = f"{root}.{names[module]}"
-        macs = sum(flops.get(fqn, {}).values()) // 2
-        costs.append(LayerCost(names[module], shape[1:],
-                               sum(p.numel() for p in module.parameters()),
-                               macs, 4 * int(torch.Size(shape[1:]).numel())))
-    return costs
+    return meta, counter.get_flop_counts(), outputs

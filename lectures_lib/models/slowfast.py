@@ -34,7 +34,6 @@ Reference: Feichtenhofer, Fan, Malik and He, 2019, "SlowFast Networks for Video 
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import torch
@@ -43,14 +42,11 @@ from torch import nn
 from ..core.checks import (
     check_choice,
     check_fraction,
-    check_module,
     check_positive_int,
-    check_shape,
     check_tensor,
-    model_input,
 )
 from ..core.video import check_clips
-from ..costs.calculators import counting
+from ..costs.calculators import child_costs
 
 LATERALS = ("time_to_channel", "time_strided_sampling", "time_strided_conv")
 
@@ -450,8 +446,8 @@ def pathway_costs(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, t
     """Parameters and multiply-adds per top-level child of ``model`` for one clip
     (a :class:`SlowFast`: ``slow``, ``fast``, ``laterals``, ``head``).
 
-    The model is copied to the ``meta`` device; multiply-adds follow the book's one rule
-    (:func:`lectures_lib.costs.calculators.counting`), as everywhere.
+    Counted by :func:`lectures_lib.costs.calculators.child_costs` (on the ``meta`` device, with
+    the book's one multiply-add rule, as everywhere).
     The paper's "GFLOPs" are these multiply-adds at a 256 x 256 view: ``slowfast_r50()`` on
     ``(3, 64, 256, 256)`` gives 36.10 G (Table 2: 36.1) and Slow-only 27.26 G (Table 5a: 27.3);
     at 224 x 224, 27.64 G. Fast-only gives 6.90 G, where Table 5a says 6.4.
@@ -460,15 +456,7 @@ def pathway_costs(model: nn.Module, input_shape: tuple[int, ...]) -> dict[str, t
         model: the network.
         input_shape: one clip's shape without the batch axis, e.g. ``(3, 64, 224, 224)``.
     """
-    check_module(model=model)
-    check_shape("input_shape", input_shape)
-    meta = copy.deepcopy(model).to("meta").eval()
-    with torch.no_grad(), counting() as counter, model_input((1, *input_shape)):
-        meta(torch.zeros((1, *input_shape), device="meta"))
-    flops, root = counter.get_flop_counts(), type(meta).__name__
-    return {name: (sum(p.numel() for p in child.parameters()),
-                   sum(flops.get(f"{root}.{name}", {}).values()) // 2)
-            for name, child in meta.named_children()}
+    return child_costs(model, input_shape)
 
 
 def slowfast_r50(num_classes: int = 400, **overrides: object) -> SlowFast:
