@@ -105,7 +105,8 @@ def _train_two_stream(e: zoo.Entry, splits: dict, device: torch.device) -> dict:
     streams = e.build()
     with timing.stopwatch(device) as watch:
         flows = {name: flow_clips.dataset_flows(split, flow.lucas_kanade, frames=zoo.FLOW_FRAMES,
-                                                bound=4.0, batch_size=128, **zoo.LUCAS_KANADE)
+                                                bound=zoo.FLOW_BOUND, batch_size=128,
+                                                **zoo.LUCAS_KANADE)
                  for name, split in splits.items()}
     seconds = watch.seconds
     inputs = {"spatial": splits, "temporal": flows}

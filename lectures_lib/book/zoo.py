@@ -41,11 +41,17 @@ FLOW_FRAMES = slice(3, 14)
 """Chapter 6's 11 frames of each video: 10 optical-flow fields for the temporal stream."""
 LUCAS_KANADE = {"window": 7, "levels": 2, "iterations": 1}
 """Chapter 6's Lucas-Kanade settings for the flow of 32 x 32 frames."""
+FLOW_BOUND = 4.0
+"""Chapter 6's flow storage: each component clipped to +-4 px and stored as 8 bits."""
 PRETRAINING = {"images": 8192, "task": "shape", "init": "mean",
                "recipe": training.BOOK_RECIPE.replace(batch_size=64)}
 """Chapter 9's image task: the 2-D network's training images, their labels, the inflation."""
-I3D_TIME = {"features.0.0": (3, 1), "features.1.0": (3, 2), "features.2.0": (3, 2)}
-"""Chapter 9's (Kt, time stride) per conv of :func:`image_network`: those of chapter 2's 3D CNN."""
+with torch.device("meta"):                                          # shapes only, no weights
+    I3D_TIME = {name: (conv.kernel_size[0], conv.stride[0])
+                for name, conv in fusion.CNN3D(NUM_CLASSES).named_modules()
+                if isinstance(conv, nn.Conv3d)}
+"""Chapter 9's (Kt, time stride) per conv of :func:`image_network`: read off chapter 2's 3D CNN,
+``{"features.0.0": (3, 1), "features.1.0": (3, 2), "features.2.0": (3, 2)}``."""
 
 
 @dataclass(frozen=True)
