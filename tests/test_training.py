@@ -252,3 +252,15 @@ def test_fit_takes_the_classes_from_the_model_not_from_the_first_labels():
 def test_wrong_calls_name_what_was_expected(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_score_is_how_evaluate_scores():
+    probs = torch.tensor([[0.7, 0.3], [0.4, 0.6], [0.9, 0.1]])
+    result = evaluation.score(probs, torch.tensor([0, 0, 0]))
+    assert result.accuracy == pytest.approx(2 / 3)
+    assert result.confusion.tolist() == [[2, 1], [0, 0]]
+    assert result.loss == pytest.approx(-torch.tensor([0.7, 0.4, 0.9]).log().mean().item())
+    with pytest.raises(ValueError, match=r"probs.*\(3,\)"):
+        evaluation.score(torch.rand(3), torch.zeros(3, dtype=torch.long))
+    with pytest.raises(ValueError, match="labels"):
+        evaluation.score(probs, torch.tensor([0, 2, 0]))

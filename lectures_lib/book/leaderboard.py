@@ -35,6 +35,7 @@ from ..core.devices import seed_everything
 from ..costs import calculators, timing
 from ..data import mini as data
 from ..flow import clips as flow_clips
+from ..models import two_stream
 from ..training import evaluation
 from ..training import loop as training
 from . import zoo
@@ -121,7 +122,7 @@ def _train_two_stream(e: zoo.Entry, splits: dict, device: torch.device) -> dict:
     per_clip = sum(64 / _clips_per_s(m, x, device) for m, x in
                    ((streams["spatial"], rgb), (streams["temporal"], flow_x)))
     flow_shape = (1, *flow_x.shape[1:])
-    return {"accuracy": (sum(probs).argmax(1) == labels).float().mean().item(),
+    return {"accuracy": evaluation.score(two_stream.average_fusion(*probs), labels).accuracy,
             "train_seconds": seconds, "clips_per_s": 64 / per_clip,
             "params": calculators.count_params(streams),
             "macs": calculators.count_macs(streams["spatial"], (1, *zoo.CLIP))

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..core.checks import check_labels, check_positive_int, model_input
+from ..core.checks import check_labels, check_positive_int, check_tensor, model_input
 from ..core.devices import Inputs, model_device, to_device
 from ..data.batching import batches
 
@@ -75,7 +75,16 @@ class Evaluation:
 def evaluate(model: nn.Module, dataset: Dataset, *, batch_size: int = 128,
              device: torch.device | str | None = None) -> Evaluation:
     """Accuracy and confusion matrix of ``model`` on ``dataset`` (one clip or averaged clips)."""
-    probs, labels = predict(model, dataset, batch_size=batch_size, device=device)
+    return score(*predict(model, dataset, batch_size=batch_size, device=device))
+
+
+def score(probs: torch.Tensor, labels: torch.Tensor) -> Evaluation:
+    """Accuracy, mean loss and confusion matrix of class probabilities ``(N, K)`` against labels
+    ``(N,)``: how every model of the book is scored, one network or fused streams."""
+    check_tensor(probs=probs, labels=labels)
+    if probs.ndim != 2 or not probs.is_floating_point() or not len(probs):
+        raise ValueError(f"probs must be (N, K) float probabilities, got {probs.dtype} of shape "
+                         f"{tuple(probs.shape)}")
     K = probs.shape[1]
     check_labels(labels, size=len(probs), classes=K)
     confusion = torch.zeros(K, K, dtype=torch.long)
