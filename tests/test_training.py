@@ -172,6 +172,8 @@ def test_fit_and_evaluate_take_tuples_and_call_every_extension_point():
     assert isinstance(model, protocols.OwnLoss)
     assert not isinstance(fusion.CNN3D(2), protocols.OwnLoss)
     assert training.OwnLoss is protocols.OwnLoss                   # one home, exported by training
+    assert isinstance(data.MiniVideos("val", 2), protocols.Labelled)
+    assert not isinstance(data_, protocols.Labelled)                  # no classes: not checked
     history = training.fit(model, data_, data_, recipe=Recipe(epochs=2, batch_size=8),
                            verbose=False)
     assert data_.epochs == [1, 2] and model.own_loss_calls == 2 * 3 and data_.batched > 6

@@ -19,6 +19,7 @@ from ..core.speed import use_channels_last
 from ..costs.timing import matmul_peak, median_seconds, throughput
 from ..data import mini as data
 from ..models import fusion
+from . import zoo
 
 
 def generation_speed(batch_size: int, *, batches: int = 8) -> float:
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, build in fusion.chapter2_models().items():
         for layout in ("default", "channels-last"):
             model = use_channels_last(build(), enable=layout == "channels-last")
-            r = throughput(model, (3, 16, 32, 32), batch_size=args.batch_size, steps=args.steps,
+            r = throughput(model, zoo.CLIP, batch_size=args.batch_size, steps=args.steps,
                            device=device)
             print(f"{name:24} {layout:14} {r['macs_per_clip'] / 1e6:10.1f} {r['clips_per_s']:8.0f} "
                   f"{r['macs_per_s'] / 1e9:7.1f} {r['macs_per_s'] / peak:8.0%}")

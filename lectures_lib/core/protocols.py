@@ -8,10 +8,12 @@ the same way everywhere, and a reader's own class that defines the method takes 
     Prefetching    dataset.prefetch(indices)                    start preparing the next batch
     EpochDataset   dataset.set_epoch(epoch)                     new random clips each epoch
     OwnLoss        model.training_loss(x, y) -> (loss, outputs) a model's own training loss
+    Labelled       dataset.classes                              class names, in label order
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import torch
@@ -46,3 +48,11 @@ class OwnLoss(Protocol):
     """A model that defines its own training loss: ``training_loss(x, y) -> (loss, outputs)``."""
 
     def training_loss(self, x: Inputs, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+
+@runtime_checkable
+class Labelled(Protocol):
+    """A dataset that names its classes: ``classes``, in label order (label ``k`` is
+    ``classes[k]``)."""
+
+    classes: Sequence[str]

@@ -23,7 +23,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from torch.utils.data import Dataset, default_collate
 
 from ..core.checks import check_positive_int
-from ..core.protocols import EpochDataset
+from ..core.protocols import EpochDataset, Labelled
 
 _WORKER_DATASET: Dataset | None = None
 
@@ -65,7 +65,7 @@ class WorkerBatches(Dataset):
         if worker_init_fn is not None and not callable(worker_init_fn):
             raise TypeError(f"worker_init_fn must be callable, got {type(worker_init_fn).__name__}")
         self.dataset, self.workers, self.init = dataset, workers, worker_init_fn
-        self.classes = getattr(dataset, "classes", ())
+        self.classes = dataset.classes if isinstance(dataset, Labelled) else ()
         self.epoch: int | None = None
         self._pool: ProcessPoolExecutor | None = None
         self._ahead: dict[tuple, list[Future]] = {}       # (indices, epoch) -> items on their way

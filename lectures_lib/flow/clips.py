@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from ..core.checks import check_positive, check_positive_int, check_tensor
-from ..core.protocols import BatchDataset
+from ..core.protocols import BatchDataset, Labelled
 from ..core.video import check_clips
 from .estimators import lucas_kanade
 
@@ -132,9 +132,10 @@ def dataset_flows(dataset, method: FlowMethod = lucas_kanade, *, frames: slice =
         batch_size: videos per batch.
     """
     check_positive_int(batch_size=batch_size)
-    if not isinstance(frames, slice) or not isinstance(dataset, BatchDataset):
-        raise TypeError("expected a dataset with batch(indices) and frames as a slice, got "
-                        f"{type(dataset).__name__} and {frames!r}")
+    if (not isinstance(frames, slice) or not isinstance(dataset, BatchDataset)
+            or not isinstance(dataset, Labelled)):
+        raise TypeError("expected a dataset with batch(indices) and classes, and frames as a "
+                        f"slice, got {type(dataset).__name__} and {frames!r}")
     quantiser = FlowQuantiser(bound)
     codes, labels = [], []
     for start in range(0, len(dataset), batch_size):

@@ -46,7 +46,7 @@ from ..core.checks import (
     model_input,
 )
 from ..core.devices import model_device, seed_everything, to_device
-from ..core.protocols import EpochDataset
+from ..core.protocols import EpochDataset, Labelled
 from ..core.speed import SpeedPolicy
 from ..costs.timing import stopwatch
 from ..data.batching import batches
@@ -126,7 +126,8 @@ def _check_model_and_data(model: nn.Module, dataset: Dataset, device: torch.devi
             out = model.eval()(x)
     finally:
         model.train(was_training)
-    classes = len(getattr(dataset, "classes", ())) or None
+    classes = len(dataset.classes) if isinstance(dataset, Labelled) else None
+    classes = classes or None
     if out.ndim != 2 or len(out) != len(y) or out.shape[1] != (classes or out.shape[1]):
         has = f"the dataset has {classes} classes" if classes else f"{len(y)} items went in"
         raise ValueError(f"the model gives outputs of shape {tuple(out.shape)} but {has}: "
