@@ -136,7 +136,8 @@ SHARED_SETTINGS = {
                         "ts.average_fusion("],
     "ch09_i3d": ['zoo.PRETRAINING["images"]', 'zoo.PRETRAINING["task"]',
                  'zoo.PRETRAINING["recipe"]', "zoo.I3D_TIME", "zoo.image_network("],
-    "ch10_slowfast": ["sf.slowfast_tiny(width=8"],
+    "ch10_slowfast": ["sf.slowfast_tiny(width=8", "zoo.SWEEP_ALPHAS", "zoo.SWEEP_BETAS",
+                      "zoo.CLIP"],
 }
 
 

@@ -138,9 +138,10 @@ def _tiny_slowfast(alpha: int, beta: float) -> Entry:
                  seeded(lambda: sf.slowfast_tiny(width=8, alpha=alpha, beta=beta)))
 
 
-SWEEP: tuple[Entry, ...] = tuple(_tiny_slowfast(a, b) for a in (2, 4, 8)
-                                 for b in (1 / 2, 1 / 4, 1 / 8))
-"""Chapter 10's sweep: the tiny SlowFast at every alpha in (2, 4, 8) and beta in (1/2, 1/4, 1/8)."""
+SWEEP_ALPHAS, SWEEP_BETAS = (2, 4, 8), (1 / 2, 1 / 4, 1 / 8)
+"""Chapter 10's grid: the frame-rate ratios alpha and the channel ratios beta it compares."""
+SWEEP: tuple[Entry, ...] = tuple(_tiny_slowfast(a, b) for a in SWEEP_ALPHAS for b in SWEEP_BETAS)
+"""Chapter 10's sweep: the tiny SlowFast at every alpha and beta of the grid."""
 
 
 def entry(name: str) -> Entry:
