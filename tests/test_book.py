@@ -32,6 +32,21 @@ def test_config_executes_nothing_and_builds_only_the_toc():
     assert CONFIG["repository"]["path_to_book"] == ""
 
 
+def test_every_address_follows_the_repository_in_config():
+    """_config.yml names the repository once; the setup cells, README and workflow follow it."""
+    import set_repository
+
+    assert set_repository.disagreements() == [], "run python tests/set_repository.py"
+    assert set_repository.parse_url("https://github.com/o/n.git") == ("o", "n")
+    with pytest.raises(ValueError, match="repository.url.*gitlab"):
+        set_repository.parse_url("https://gitlab.com/a/b")
+    moved = set_repository.expected_text(
+        'see https://colab.research.google.com/github/a/b/blob/main/book/x.ipynb, '
+        'https://a.github.io/b/ and "git+https://github.com/a/b@main"', "o", "n", "dev")
+    assert moved == ('see https://colab.research.google.com/github/o/n/blob/dev/book/x.ipynb, '
+                     'https://o.github.io/n/ and "git+https://github.com/o/n@dev"')
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_first_cell_is_the_setup_cell(path):
     repo = CONFIG["repository"]

@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 from booktoc import ROOT, toc_documents, toc_notebooks
 
 SITE = ROOT / "_build" / "html"
@@ -278,8 +279,10 @@ def test_timings_cover_every_chapter():
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", run["date"]), name
 
 
-COLAB = re.compile(r'href="https://colab\.research\.google\.com/github/deep-video-book/'
-                   r'videos-book/blob/main/([^"]+)"')
+_REPO = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+COLAB = re.compile(r'href="https://colab\.research\.google\.com/github/'
+                   + re.escape(_REPO["url"].removeprefix("https://github.com/"))
+                   + "/blob/" + re.escape(_REPO["branch"]) + r'/([^"]+)"')
 
 
 @pytest.mark.parametrize("page_path", CHAPTERS)
