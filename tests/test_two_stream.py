@@ -81,6 +81,56 @@ def test_flow_clips_rejects_what_is_not_uint8_codes():
         flow_clips.dataset_flows(data.MiniVideos("val", 2, CONFIG), frames=(1, 3))
 
 
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: flow_clips.FlowClips(torch.zeros(2, 2, 1, 4, 4, dtype=torch.uint8), torch.zeros(2),
+                                  flow_clips.FlowQuantiser(1), ("a",)), ValueError,
+     r"labels.*float32"),
+    (lambda: flow_clips.FlowClips(torch.zeros(2, 2, 1, 4, 4, dtype=torch.uint8),
+                                  torch.tensor([0, 3]), flow_clips.FlowQuantiser(1), ("a", "b")),
+     ValueError, r"labels.*\[0, 2\).*3"),
+    (lambda: flow_clips.FlowClips(torch.zeros(2, 2, 1, 4, 4, dtype=torch.uint8), 3,
+                                  flow_clips.FlowQuantiser(1), ("a",)), ValueError, "int labels"),
+    (lambda: flow_clips.FlowClips(torch.zeros(0, 2, 1, 4, 4, dtype=torch.uint8),
+                                  torch.zeros(0, dtype=torch.long), flow_clips.FlowQuantiser(1),
+                                  ("a",)), ValueError, r"codes.*\(0, 2, 1, 4, 4\)"),
+    (lambda: flow_clips.FlowClips(torch.zeros(2, 2, 1, 4, 4, dtype=torch.uint8),
+                                  torch.zeros(2, dtype=torch.long), 4.0, ("a",)), TypeError,
+     "quantiser.*float"),
+    (lambda: flow_clips.clip_flows(torch.rand(1, 3, 3, 16, 16), "lucas_kanade"), TypeError,
+     "method.*'lucas_kanade'"),
+    (lambda: flow_clips.dataset_flows(data.MiniVideos("val", 2, CONFIG), "dis"), TypeError,
+     "method.*'dis'"),
+])
+def test_flow_clips_name_the_argument_and_the_value_they_got(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_dataset_flows_refuses_an_empty_dataset():
+    class NoVideos(torch.utils.data.Dataset):
+        classes = ("a",)
+
+        def __len__(self) -> int:
+            return 0
+
+        def batch(self, indices):
+            raise AssertionError("never asked for a batch")
+
+    with pytest.raises(ValueError, match="dataset.*got 0"):
+        flow_clips.dataset_flows(NoVideos())
+
+
+@pytest.mark.parametrize("flow, match", [
+    (torch.zeros(3, dtype=torch.uint8), "flow.*uint8"),
+    (torch.zeros(3, dtype=torch.int64), "flow.*int64"),
+    (torch.zeros(3, dtype=torch.bool), "flow.*bool"),
+    (torch.tensor([0.0, float("nan")]), "flow.*NaN"),
+])
+def test_quantiser_refuses_what_is_not_float_flow(flow, match):
+    with pytest.raises(ValueError, match=match):
+        flow_clips.FlowQuantiser(4.0).encode(flow)
+
+
 def test_temporal_stream_takes_2L_channels_and_checks_L():
     model = ts.TemporalStream(5, pairs=3, width=4)
     assert model.encoder[0][0].in_channels == 6
