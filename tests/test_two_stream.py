@@ -173,6 +173,27 @@ def test_average_fusion_and_a_linear_fusion_that_learns_which_stream_to_trust():
         ts.fit_score_fusion([good, noise], labels[:10])
 
 
+@pytest.mark.parametrize("call, error, match", [
+    (lambda p: ts.ScoreFusion(5)(p[:, :3], p[:, :3]), ValueError, "K=5.*K=3"),
+    (lambda p: ts.ScoreFusion(5)(p, p, p), ValueError, "2 streams.*got 3"),
+    (lambda p: ts.ScoreFusion(5)(p), ValueError, "2 streams.*got 1"),
+    (lambda p: ts.average_fusion(torch.ones(4, 5, dtype=torch.int64)), ValueError, "int64"),
+    (lambda p: ts.average_fusion(p[:0], p[:0]), ValueError, r"\(0, 5\)"),
+    (lambda p: ts.average_fusion(p, "scores"), TypeError, r"probabilities\[1\].*str"),
+    (lambda p: ts.fit_score_fusion([p, p], torch.zeros(4), steps=1), ValueError,
+     "labels.*float32"),
+    (lambda p: ts.fit_score_fusion([p, p], torch.full((4,), 9), steps=1), ValueError,
+     r"labels.*\[0, 5\).*9"),
+    (lambda p: ts.SpatialStream(5, width=2).training_loss(torch.rand(2, 3, 2, 8, 8),
+                                                          torch.zeros(3, dtype=torch.long)),
+     ValueError, r"labels.*\(2,\).*\(3,\)"),
+])
+def test_fusion_heads_name_what_they_got(call, error, match):
+    probabilities = torch.rand(4, 5).softmax(1)
+    with pytest.raises(error, match=match):
+        call(probabilities)
+
+
 def test_fused_streams_evaluate_through_the_shared_loop(videos):
     stored = flow_clips.dataset_flows(videos, window=7, levels=2)
     model = ts.TemporalStream(8, pairs=7, width=4)
