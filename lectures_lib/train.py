@@ -81,6 +81,18 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_counts(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Exit with a usage error naming the option when a size or count is not positive, even where
+    the data leaves it unused (the mini dataset takes no --clip-len or --frame-size)."""
+    counts = {"--sizes": args.sizes, "--fold": [args.fold], "--clip-len": [args.clip_len],
+              "--frame-size": args.frame_size, "--test-clips": [args.test_clips]}
+    for option, values in counts.items():
+        if min(values) < 1:
+            p.error(f"{option} must be positive, got {' '.join(map(str, values))}")
+    if args.workers < 0:
+        p.error(f"--workers must be 0 or more, got {args.workers}")
+
+
 def _datasets(args: argparse.Namespace) -> tuple[Dataset, Dataset | None, Dataset]:
     """The train, validation (None where the data has none) and test splits."""
     if args.data == "mini":
@@ -152,7 +164,11 @@ def main(argv: list[str] | None = None) -> evaluation.Evaluation | None:
     args = parser().parse_args(argv)
     if args.resume and args.checkpoint is None:
         parser().error("--resume needs --checkpoint, the file to resume from")
-    device = distributed.setup(args.device)
+    _check_counts(parser(), args)
+    try:
+        device = distributed.setup(args.device)
+    except ValueError as err:
+        parser().error(f"--device {args.device}: {err}")
     try:
         recipe = training.BOOK_RECIPE.replace(epochs=args.epochs, batch_size=args.batch_size,
                                               lr=args.lr, seed=args.seed)

@@ -55,6 +55,10 @@ def test_a_rank_with_an_empty_share_joins_with_weight_zero(ranks):
 def test_one_process_needs_no_process_group(monkeypatch):
     monkeypatch.delenv("RANK", raising=False)
     assert distributed.setup("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="device.*got 'gpu'"):
+        distributed.setup("gpu")
+    with pytest.raises(ValueError, match="device.*got 'cuda:99'"):
+        distributed.setup("cuda:99")
     assert not torch.distributed.is_initialized()
     assert (distributed.rank(), distributed.world_size(), distributed.is_main()) == (0, 1, True)
     assert distributed.all_sum(1.5, 3) == [1.5, 3]

@@ -3,6 +3,7 @@ video folders."""
 
 import importlib.util
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -169,6 +170,21 @@ def test_wrong_options_are_named(tmp_path, capsys):
     with pytest.raises(ValueError, match="amp .* is for CUDA devices"):
         train.main(["--model", "early fusion", "--sizes", "8", "8", "8", "--device", "cpu",
                     "--amp"])
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--device", "gpu"], "--device gpu: .*got 'gpu'"),
+    (["--device", "cuda:99"], "--device cuda:99: .*got 'cuda:99'"),
+    (["--frame-size", "0", "112"], "--frame-size must be positive, got 0 112"),
+    (["--clip-len", "0"], "--clip-len must be positive, got 0"),
+    (["--test-clips", "-2"], "--test-clips must be positive, got -2"),
+    (["--sizes", "0", "8", "8"], "--sizes must be positive, got 0 8 8"),
+    (["--workers", "-1"], "--workers must be 0 or more, got -1"),
+])
+def test_bad_devices_sizes_and_counts_are_named_before_anything_runs(options, message, capsys):
+    with pytest.raises(SystemExit):
+        train.main(["--model", "early fusion", *options])
+    assert re.search(message, capsys.readouterr().err)
 
 
 def test_ucf101_split_files_choose_the_train_and_test_videos(tmp_path, capsys):

@@ -28,7 +28,7 @@ from torch import nn
 from torch.utils.data import Dataset, default_collate
 
 from ..core.checks import check_positive_int
-from ..core.devices import Inputs, seed_everything
+from ..core.devices import Inputs, as_device, seed_everything
 from ..core.protocols import OwnLoss
 from ..data.batching import BatchDataset, batches, batches_of, shuffled_order
 
@@ -43,9 +43,19 @@ def setup(device: torch.device | str | None = None) -> torch.device:
 
     Returns:
         this process's device.
+
+    Raises:
+        ValueError: ``device`` is not a device name, or names a CUDA or MPS device this machine
+            does not have.
     """
-    device = torch.device(device if device is not None else
-                          "cuda" if torch.cuda.is_available() else "cpu")
+    device = as_device(device if device is not None else
+                       "cuda" if torch.cuda.is_available() else "cpu")
+    mps = getattr(torch.backends, "mps", None)
+    if (device.type == "cuda" and (not torch.cuda.is_available()
+                                   or (device.index or 0) >= torch.cuda.device_count())) \
+            or (device.type == "mps" and not (mps is not None and mps.is_available())):
+        have = f"{torch.cuda.device_count()} CUDA devices" if device.type == "cuda" else "no MPS"
+        raise ValueError(f"device must be one this machine has, got {str(device)!r} ({have})")
     if "RANK" not in os.environ or dist.is_initialized():
         return device
     if device.type == "cuda":
