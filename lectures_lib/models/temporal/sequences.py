@@ -206,6 +206,11 @@ class FeatureSequences(Dataset):
         if not isinstance(features, FrameFeatures) or not features.frozen:
             raise ValueError("features must be a frozen FrameFeatures (call .freeze() first)")
         check_positive_int(batch_size=batch_size)
+        if not isinstance(videos, Dataset):
+            raise TypeError(f"videos must be a Dataset of (clip, label) items, "
+                            f"got {type(videos).__name__}")
+        if not len(videos):
+            raise ValueError(f"videos must hold at least one video, got {len(videos)}")
         device = model_device(features)
         features.eval()
         parts, labels = [], []
