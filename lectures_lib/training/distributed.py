@@ -27,7 +27,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
-from ..core.checks import check_positive_int
+from ..core.checks import check_int, check_module, check_positive_int
 from ..core.devices import Inputs, as_device, seed_everything
 from ..core.protocols import OwnLoss
 from ..data.batching import BatchDataset, batches, batches_of, shuffled_order
@@ -109,6 +109,8 @@ def wrap(model: nn.Module, device: torch.device) -> nn.Module:
         model: the model, already on ``device``.
         device: this process's device.
     """
+    check_module(model=model)
+    device = as_device(device)
     step = _TrainingLoss(model)
     if world_size() == 1:
         return step
@@ -128,6 +130,10 @@ def share(indices: list[int]) -> tuple[list[int], float]:
     Args:
         indices: the global batch's dataset indices, in the order every rank agrees on.
     """
+    if not isinstance(indices, (list, tuple)) or not indices:
+        raise ValueError(f"indices must be a non-empty list of dataset indices, "
+                         f"got {indices!r:.80}")
+    check_int(0, **{f"indices[{i}]": j for i, j in enumerate(indices)})
     parts = torch.tensor_split(torch.tensor(indices), world_size())
     part = parts[rank()].tolist()
     if not part:
