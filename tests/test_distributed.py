@@ -132,6 +132,11 @@ def test_checkpoints_and_shares_name_what_they_got(tmp_path):
         distributed.wrap("model", torch.device("cpu"))
     with pytest.raises(ValueError, match="device.*'gpu'"):
         distributed.wrap(model, "gpu")
+    with pytest.raises(ValueError, match="seed.*got -1"):
+        next(distributed.epoch_batches(TensorDataset(torch.zeros(2, 1)), 1, seed=-1))
+    with pytest.raises(TypeError, match=r"values\[1\].*'3'"):
+        distributed.all_sum(1.0, "3")
+    assert distributed.all_sum(float("nan"), 2)[1] == 2               # a diverged loss passes
 
 
 @pytest.mark.slow

@@ -216,6 +216,8 @@ def test_ucf101_split_files_choose_the_train_and_test_videos(tmp_path, capsys):
     (lambda d: d.WorkerBatches(3, 2), TypeError, "dataset must be a Dataset .*got int"),
     (lambda d: d.WorkerBatches([(0, 0)], 2, worker_init_fn=1), TypeError,
      "worker_init_fn must be callable, got int"),
+    (lambda d: d.WorkerBatches("videos", 2), TypeError, "dataset must be a Dataset .*got str"),
+    (lambda d: d.WorkerBatches([(0, 0)], 1).batch([]), ValueError, r"indices .*got \[\]"),
 ])
 def test_decoding_workers_refuse_bad_arguments(make, error, message):
     from lectures_lib.data import decoding

@@ -20,6 +20,7 @@ VLDB 2020, arXiv:2006.15704.
 
 from __future__ import annotations
 
+import numbers
 import os
 
 import torch
@@ -153,6 +154,7 @@ def global_batches(dataset: Dataset, batch_size: int, *, seed: int):
         seed: fixes the shuffled order, as in ``batching.batches``.
     """
     check_positive_int(batch_size=batch_size)
+    check_int(0, seed=seed)
     order = shuffled_order(len(dataset), seed).tolist()
     parts, weights = zip(*(share(order[i:i + batch_size])
                            for i in range(0, len(order), batch_size)))
@@ -173,6 +175,7 @@ def epoch_batches(dataset: Dataset, batch_size: int, *, seed: int):
         batch_size: the global batch size.
         seed: fixes the shuffled order; with several processes, also each rank's random state.
     """
+    check_int(0, seed=seed)
     if world_size() == 1:
         for x, y in batches(dataset, batch_size, shuffle=True, seed=seed):
             yield x, y, 1.0
@@ -183,6 +186,9 @@ def epoch_batches(dataset: Dataset, batch_size: int, *, seed: int):
 
 def all_sum(*values: float) -> list[float]:
     """Each value summed over the ranks (the values themselves with one process)."""
+    for i, v in enumerate(values):                    # NaN may come (a diverged loss): no check
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"values[{i}] must be a number, got {v!r:.80}")
     if world_size() == 1:
         return list(values)
     total = torch.tensor(values, dtype=torch.float64)
