@@ -24,6 +24,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from .book import zoo
+from .core.checks import check_choice, check_int, check_positive_int
 from .data import mini as data
 from .data.decoding import WorkerBatches
 from .training import distributed, evaluation
@@ -131,6 +132,9 @@ def build_model(name: str, classes: int, *, seed: int = 0) -> nn.Module:
         classes: the dataset's number of classes.
         seed: seeds the new last layer.
     """
+    check_choice("name", name, CLIP_MODELS)
+    check_positive_int(classes=classes)
+    check_int(0, seed=seed)
     entry = zoo.entry(name)
     model = entry.build()
     if entry.prepare is not None:

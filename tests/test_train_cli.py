@@ -156,6 +156,18 @@ def test_build_model_replaces_the_last_layer_for_another_number_of_classes():
     assert all(torch.equal(a, b) for a, b in zip(same.parameters(), reference.parameters()))
 
 
+@pytest.mark.parametrize(("args", "error", "match"), [
+    (("3D CNN", 0), ValueError, "classes.*got 0"),
+    (("3D CNN", 2.5), ValueError, "classes.*got 2.5"),
+    (("two-stream (LK flow, averaged)", 8), ValueError, "name.*got 'two-stream"),
+])
+def test_build_model_names_a_bad_name_or_class_count(args, error, match):
+    with pytest.raises(error, match=match):
+        train.build_model(*args)
+    with pytest.raises(ValueError, match="seed.*got -1"):
+        train.build_model("3D CNN", 4, seed=-1)
+
+
 def test_wrong_options_are_named(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train.main(["--model", "early fusion", "--resume"])
