@@ -213,6 +213,11 @@ def endpoint_error(flow: torch.Tensor, truth: torch.Tensor, *, mask: torch.Tenso
     if mask is not None:
         if not isinstance(mask, torch.Tensor) or mask.shape[-2:] != (H, W) or mask.ndim > 3:
             raise ValueError(f"mask must be a (H, W) or (B, H, W) tensor with H, W = {H}, {W}")
+        if mask.dtype != torch.bool:
+            raise ValueError(f"mask must be a bool tensor (True: scored), got {mask.dtype}")
+        if mask.ndim == 3 and (flow.ndim != 4 or mask.shape[0] not in (1, flow.shape[0])):
+            raise ValueError(f"mask (B, H, W) must have the flow's B, got mask "
+                             f"{tuple(mask.shape)} for flow {tuple(flow.shape)}")
         keep = keep & mask.to(flow.device, torch.bool)
     keep = keep.expand_as(error)
     if not keep.flatten(-2).any(-1).all():
