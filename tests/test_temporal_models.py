@@ -285,3 +285,15 @@ def test_bad_input_is_named():
 def test_temporal_parts_name_what_they_got(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: tc.temporal_receptive_field(2, 3, dilated="yes"), "dilated"),
+    (lambda: tc.TemporalConvHead(4, 3, dilated="yes"), "dilated"),
+    (lambda: sc.attention_macs(4, 8, projections="yes"), "projections"),
+    (lambda: tm.cnn_lstm(3, frozen="yes"), "frozen"),
+    (lambda: tm.cnn_lstm(3, many_to_many="yes"), "many_to_many"),
+])
+def test_temporal_flags_refuse_what_is_not_true_or_false(call, name):
+    with pytest.raises(ValueError, match=f"{name} must be one of False, True, got 'yes'"):
+        call()

@@ -24,7 +24,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ...core.checks import check_positive_int, check_tensor
+from ...core.checks import check_choice, check_positive_int, check_tensor
 from .attention import AttentionHead
 from .sequences import check_sequences
 
@@ -55,6 +55,7 @@ def attention_macs(length: int, dim: int, *, batch: int = 1, projections: bool =
         projections: include the four projections.
     """
     check_positive_int(length=length, dim=dim, batch=batch)
+    check_choice("projections", projections, (False, True))
     return batch * (2 * length ** 2 * dim + (4 * length * dim ** 2 if projections else 0))
 
 
