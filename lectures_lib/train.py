@@ -24,6 +24,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from .book import zoo
+from .core.checks import check_choice, check_int, check_positive_int
 from .core.video import ClipSpec
 from .data import mini as data
 from .data.decoding import WorkerBatches
@@ -82,6 +83,18 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_counts(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Exit with a usage error naming the option when a size or count is not positive, even where
+    the data leaves it unused (the mini dataset takes no --clip-len or --frame-size)."""
+    counts = {"--sizes": args.sizes, "--fold": [args.fold], "--clip-len": [args.clip_len],
+              "--frame-size": args.frame_size, "--test-clips": [args.test_clips]}
+    for option, values in counts.items():
+        if min(values) < 1:
+            p.error(f"{option} must be positive, got {' '.join(map(str, values))}")
+    if args.workers < 0:
+        p.error(f"--workers must be 0 or more, got {args.workers}")
+
+
 def _datasets(args: argparse.Namespace) -> tuple[Dataset, Dataset | None, Dataset]:
     """The train, validation (None where the data has none) and test splits."""
     if args.data == "mini":
@@ -120,6 +133,9 @@ def build_model(name: str, classes: int, *, seed: int = 0) -> nn.Module:
         classes: the dataset's number of classes.
         seed: seeds the new last layer.
     """
+    check_choice("name", name, CLIP_MODELS)
+    check_positive_int(classes=classes)
+    check_int(0, seed=seed)
     entry = zoo.entry(name)
     model = entry.build()
     if entry.prepare is not None:
@@ -153,7 +169,11 @@ def main(argv: list[str] | None = None) -> evaluation.Evaluation | None:
     args = parser().parse_args(argv)
     if args.resume and args.checkpoint is None:
         parser().error("--resume needs --checkpoint, the file to resume from")
-    device = distributed.setup(args.device)
+    _check_counts(parser(), args)
+    try:
+        device = distributed.setup(args.device)
+    except ValueError as err:
+        parser().error(f"--device {args.device}: {err}")
     try:
         recipe = training.BOOK_RECIPE.replace(epochs=args.epochs, batch_size=args.batch_size,
                                               lr=args.lr, seed=args.seed)

@@ -250,6 +250,8 @@ def test_workers_decode_the_same_clips_as_the_main_process(ucf, capfd):
     (dict(seed=-1), ValueError, "seed.*-1"),
     (dict(samples=[]), ValueError, "samples must list at least one"),
     (dict(samples=[("a.avi", 3)]), ValueError, r"labels.*\[0, 3\).*3"),
+    (dict(samples="a.avi"), ValueError, "samples must be .* pairs, got 'a.avi'"),
+    (dict(samples=[("a.avi", 0, "extra")]), ValueError, r"samples .*\('a.avi', 0, 'extra'\)"),
 ])
 def test_video_clips_wrong_arguments(ucf, kwargs, error, match):
     root, lists = ucf
@@ -334,6 +336,13 @@ def test_the_mini_ucf101_writer_names_bad_arguments(tmp_path, monkeypatch):
 
     with pytest.raises(ValueError, match="test_groups must leave a group to train on"):
         mini_folders.write_mini_ucf101(tmp_path, groups=2, test_groups=2)
+    with pytest.raises(ValueError, match="fps.*got 0"):
+        mini_folders.write_mini_ucf101(tmp_path / "fps", fps=0)
+    with pytest.raises(TypeError, match="config.*got str"):
+        mini_folders.write_mini_ucf101(tmp_path / "config", config="motion")
+    assert not (tmp_path / "fps").exists() and not (tmp_path / "config").exists()
+    with pytest.raises(TypeError, match="name.*got 3"):
+        mini_folders.ucf101_class_name(3)
 
     def one_class(*args, **kwargs):                     # a pool that holds class 0 only
         pool = data.MiniVideos(*args, **kwargs)

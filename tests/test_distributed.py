@@ -55,6 +55,10 @@ def test_a_rank_with_an_empty_share_joins_with_weight_zero(ranks):
 def test_one_process_needs_no_process_group(monkeypatch):
     monkeypatch.delenv("RANK", raising=False)
     assert distributed.setup("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="device.*got 'gpu'"):
+        distributed.setup("gpu")
+    with pytest.raises(ValueError, match="device.*got 'cuda:99'"):
+        distributed.setup("cuda:99")
     assert not torch.distributed.is_initialized()
     assert (distributed.rank(), distributed.world_size(), distributed.is_main()) == (0, 1, True)
     assert distributed.all_sum(1.5, 3) == [1.5, 3]
@@ -88,6 +92,51 @@ def noisy_model():
     torch.manual_seed(0)
     return nn.Sequential(nn.Conv3d(3, 4, 3, padding=1), nn.BatchNorm3d(4), nn.ReLU(),
                          nn.Dropout(0.3), nn.AdaptiveAvgPool3d(1), nn.Flatten(), nn.Linear(4, 8))
+
+
+def test_checkpoints_and_shares_name_what_they_got(tmp_path):
+    from lectures_lib.training import checkpoints
+
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    parts = {"model": model, "optimiser": opt,
+             "scheduler": torch.optim.lr_scheduler.StepLR(opt, 1), "recipe": Recipe()}
+    path = tmp_path / "ck.pt"
+    checkpoints.save_checkpoint(path, **parts, epoch=1, history=[{}])
+    assert checkpoints.load_checkpoint(path, **parts) == (1, [{}])
+    with pytest.raises(TypeError, match="model.*got str"):
+        checkpoints.save_checkpoint(path, **{**parts, "model": "m"}, epoch=1, history=[])
+    with pytest.raises(TypeError, match="recipe.*got dict"):
+        checkpoints.save_checkpoint(path, **{**parts, "recipe": {}}, epoch=1, history=[])
+    with pytest.raises(ValueError, match="epoch.*got -1"):
+        checkpoints.save_checkpoint(path, **parts, epoch=-1, history=[])
+    with pytest.raises(TypeError, match="history.*tuple"):
+        checkpoints.save_checkpoint(path, **parts, epoch=1, history=())
+    with pytest.raises(TypeError, match="optimiser.*got str"):
+        checkpoints.load_checkpoint(path, **{**parts, "optimiser": "adam"})
+    with pytest.raises(ValueError, match="ck.pt holds another model's weights"):
+        checkpoints.load_checkpoint(path, **{**parts, "model": nn.Linear(3, 2)})
+    (tmp_path / "text.pt").write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="text.pt is not a checkpoint"):
+        checkpoints.load_checkpoint(tmp_path / "text.pt", **parts)
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match=r"other.pt is not a checkpoint.*\['weights'\]"):
+        checkpoints.load_checkpoint(tmp_path / "other.pt", **parts)
+    with pytest.raises(ValueError, match="indices.*'abc'"):
+        distributed.share("abc")
+    with pytest.raises(ValueError, match=r"indices.*\[\]"):
+        distributed.share([])
+    with pytest.raises(TypeError, match=r"indices\[1\].*1.5"):
+        distributed.share([0, 1.5])
+    with pytest.raises(TypeError, match="model.*got str"):
+        distributed.wrap("model", torch.device("cpu"))
+    with pytest.raises(ValueError, match="device.*'gpu'"):
+        distributed.wrap(model, "gpu")
+    with pytest.raises(ValueError, match="seed.*got -1"):
+        next(distributed.epoch_batches(TensorDataset(torch.zeros(2, 1)), 1, seed=-1))
+    with pytest.raises(TypeError, match=r"values\[1\].*'3'"):
+        distributed.all_sum(1.0, "3")
+    assert distributed.all_sum(float("nan"), 2)[1] == 2               # a diverged loss passes
 
 
 @pytest.mark.slow

@@ -183,6 +183,38 @@ def test_bad_options_and_flows_get_a_clear_error():
         flow.warp(torch.rand(1, 1, 4, 4), torch.zeros(1, 2, 4, 5))
 
 
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: flow.pyramid(torch.rand(1, 32, 32), 3), ValueError, r"image.*\(1, 32, 32\)"),
+    (lambda: flow.pyramid(torch.rand(32, 32), 1), ValueError, r"image.*\(32, 32\)"),
+    (lambda: flow.pyramid(torch.ones(1, 1, 32, 32, dtype=torch.int64), 2), ValueError,
+     r"image.*int64"),
+    (lambda: flow.pyramid("image", 2), TypeError, "image.*str"),
+    (lambda: flow.gradients(torch.rand(8, 8)), ValueError, r"image.*\(8, 8\)"),
+    (lambda: flow.gradients(torch.zeros(1, 1, 8, 8, dtype=torch.uint8)), ValueError,
+     r"image.*uint8"),
+    (lambda: flow.resize_flow(torch.rand(1, 2, 8, 8), (0, 8)), ValueError, r"size\[0\].*got 0"),
+    (lambda: flow.resize_flow(torch.rand(1, 2, 8, 8), 8), ValueError, "size.*got 8"),
+    (lambda: flow.resize_flow(torch.rand(2, 8, 8), (8, 8)), ValueError, r"flow.*\(2, 8, 8\)"),
+    (lambda: flow.resize_flow(torch.rand(1, 3, 8, 8), (8, 8)), ValueError,
+     r"flow.*\(1, 3, 8, 8\)"),
+    (lambda: flow.gaussian_window(torch.rand(1, 2, 8, 8), 0), ValueError, "window.*got 0"),
+    (lambda: flow.endpoint_error(torch.zeros(2, 4, 4), torch.zeros(2, 4, 4),
+                                 mask=torch.full((4, 4), 0.5)), ValueError, "mask.*float32"),
+    (lambda: flow.endpoint_error(torch.zeros(2, 2, 4, 4), torch.zeros(2, 2, 4, 4),
+                                 mask=torch.ones(3, 4, 4, dtype=torch.bool)), ValueError,
+     r"mask.*\(3, 4, 4\).*\(2, 2, 4, 4\)"),
+    (lambda: flow.gaussian_window(torch.rand(1, 2, 8, 8), 4), ValueError, "window.*odd.*got 4"),
+    (lambda: flow.gaussian_window(torch.rand(2, 8, 8), 3), ValueError, r"x.*\(2, 8, 8\)"),
+    (lambda: flow.neighbour_average(torch.rand(1, 1, 8, 8)), ValueError,
+     r"flow.*\(1, 1, 8, 8\)"),
+    (lambda: flow.coarse_to_fine(torch.rand(16, 16), torch.rand(16, 16), "lucas_kanade",
+                                 levels=1, warps=1), TypeError, "step.*'lucas_kanade'"),
+])
+def test_flow_ops_name_the_argument_and_the_value_they_got(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
 def test_one_table_names_the_four_flow_methods_for_chapter_store_and_explorer():
     from lectures_lib.flow import methods, reference, store
     from lectures_lib.viz import widgets
@@ -196,3 +228,5 @@ def test_one_table_names_the_four_flow_methods_for_chapter_store_and_explorer():
         assert store.FlowStoreSpec(method=key).method == key
     with pytest.raises(ValueError, match="method must be one of .*'lucas_kanade'"):
         store.FlowStoreSpec(method="lk")
+    with pytest.raises(TypeError, match="estimate.*'lucas_kanade'"):
+        methods.FlowMethod("lk", "LK", "LK", "lucas_kanade")

@@ -230,6 +230,8 @@ def test_bad_arguments_say_what_was_expected(videos, tmp_path):
         precompute_flow(paths, out, root=root, on_error="ignore")
     with pytest.raises(TypeError, match="spec must be a FlowStoreSpec"):
         precompute_flow(paths, out, root=root, spec={"bound": 20})
+    with pytest.raises(TypeError, match="log.*'print'"):
+        precompute_flow(paths, out, root=root, log="print")
     assert not out.exists()
     precompute_flow(paths[:1], out, root=root)
     folder = flow_folder(paths[0], out, root=root)

@@ -264,6 +264,8 @@ def test_plot_flow_has_four_image_panels_and_labelled_colorbars():
     (lambda: flow_show.plot_flow(torch.rand(16, 17), torch.zeros(2, 16, 16)), ValueError,
      "flow's size"),
     (lambda: flow_show.quiver("axes", torch.zeros(2, 16, 16)), TypeError, "Axes"),
+    (lambda: flow_show.plot_flow(torch.rand(16, 16), torch.zeros(2, 16, 16), columns=True),
+     ValueError, "columns.*got True"),
     (lambda: flow_show.quiver(plt.figure().add_subplot(), torch.zeros(2, 8, 8), step=0),
      ValueError, "step"),
 ])

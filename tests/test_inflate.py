@@ -177,3 +177,18 @@ def test_object_images_label_where_the_object_is_or_its_shape():
         images.ObjectImages("val", 4, images.MiniVideoConfig(appearance_bias=0.5))
     with pytest.raises(ValueError):
         images.ObjectImages("val", 4, task="colour")
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: inf.InflatedConv3d(3, 4, (0, 3, 3)), r"kernel_size\[0\].*got 0"),
+    (lambda: inf.InflatedConv3d(3, 4, (3, 3, 3), stride=(1, 0, 1)), r"stride\[1\].*got 0"),
+    (lambda: inf.InflatedConv3d(3, 4, (3, 3, 3))(torch.rand(1, 5, 4, 8, 8)),
+     r"C=3, got \(1, 5, 4, 8, 8\)"),
+    (lambda: inf.InflatedConv3d(3, 4, (1, 3, 3))(torch.rand(1, 3, 8, 8)),
+     r"C=3, got \(1, 3, 8, 8\)"),
+    (lambda: inf.inflate(nn.Sequential(nn.Conv2d(3, 4, 3)), layers={"0": 3}),
+     r"layers\['0'\].*got 3"),
+])
+def test_inflated_layers_name_what_they_got(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -77,3 +77,25 @@ def test_unknown_names_and_devices_are_refused(tmp_path):
         zoo.entry("VGG")
     with pytest.raises(ValueError):
         leaderboard.main(["--device", "tpu", "--out", str(tmp_path / "x.json")])
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: leaderboard.run((zoo.entry("3D CNN"),), device="gpu"), ValueError, "device.*'gpu'"),
+    (lambda: leaderboard.run(()), ValueError, r"entries.*got \(\)"),
+    (lambda: leaderboard.run(("3D CNN",)), ValueError, "entries.*'3D CNN'"),
+    (lambda: leaderboard.run((zoo.entry("3D CNN"),), benches="motion"), ValueError,
+     "benches.*'motion'"),
+    (lambda: leaderboard.fingerprint("3D CNN"), TypeError, "zoo.Entry.*got str"),
+])
+def test_run_and_fingerprint_name_what_they_got(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_write_refuses_results_it_would_drop(tmp_path):
+    out = tmp_path / "board.json"
+    with pytest.raises(ValueError, match=r"results.*got \['VGG'\]"):
+        leaderboard.write({"VGG": {"motion": 0.5}}, out)
+    with pytest.raises(ValueError, match=r"results.*got \[0.5\]"):
+        leaderboard.write([0.5], out)
+    assert not out.exists()

@@ -148,3 +148,10 @@ def test_bad_arguments_are_named():
         nlb.with_nonlocal(cnn, after=3, block=nlb.NonLocalBlock(32))
     with pytest.raises(TypeError, match="features"):
         nlb.with_nonlocal(torch.nn.Linear(2, 2), after=0, block=nlb.NonLocalBlock(32))
+
+
+def test_nonlocal_cost_refuses_a_subsampling_that_leaves_no_key():
+    with pytest.raises(ValueError, match=r"subsample.*\(4, 1, 8\)"):
+        nlb.nonlocal_cost(16, (4, 1, 8), subsample=True)
+    with pytest.raises(TypeError, match="subsample.*'yes'"):
+        nlb.nonlocal_cost(16, (4, 8, 8), subsample="yes")

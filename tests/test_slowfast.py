@@ -206,3 +206,21 @@ def test_bad_inputs_are_named():
         sf.SlowFast(4, stages=())
     with pytest.raises(TypeError, match="stem"):
         sf.SlowFast(4, stem=(64, 7))
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: sf.scaled(0, 0.5), ValueError, "channels.*got 0"),
+    (lambda: sf.scaled(8, "half"), ValueError, "beta.*'half'"),
+    (lambda: sf.scaled(8, -1), ValueError, "beta.*got -1"),
+    (lambda: lateral_channels("time_to_channel", 0, 4), ValueError, "fast_channels.*got 0"),
+    (lambda: sf.Lateral("time_to_channel", 4, 2)(torch.rand(1, 3, 4, 4, 4)), ValueError,
+     r"C=4, got \(1, 3, 4, 4, 4\)"),
+    (lambda: sf.Lateral("time_strided_sampling", 4, 2)(torch.rand(1, 4, 4, 4)), ValueError,
+     r"C=4, got \(1, 4, 4, 4\)"),
+    (lambda: Bottleneck(4, 2, 8)(torch.rand(1, 3, 2, 4, 4)), ValueError,
+     r"C=4, got \(1, 3, 2, 4, 4\)"),
+    (lambda: sf.res_stage("res2", 4, pathway="slow"), TypeError, "stage.*str"),
+])
+def test_slowfast_parts_name_what_they_got(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -252,3 +252,48 @@ def test_bad_input_is_named():
         tc.TemporalConvHead(D, 2, padding="causal")
     with pytest.raises(TypeError, match="FrameFeatures"):
         tm.SequenceModel(nn.Identity(), tm.LSTMHead(D, 2))
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: rc.ConvRNNCell(3, 4)(torch.rand(2, 5, 8, 8)), ValueError, r"C=3, got \(2, 5, 8, 8\)"),
+    (lambda: rc.ConvRNNCell(3, 4)(torch.rand(2, 3, 2, 8, 8)), ValueError,
+     r"C=3, got \(2, 3, 2, 8, 8\)"),
+    (lambda: rc.ConvRNNCell(3, 4)(torch.ones(2, 3, 8, 8, dtype=torch.long)), ValueError, "int64"),
+    (lambda: rc.ConvRNNCell(3, 4)(torch.rand(2, 3, 8, 8), torch.rand(2, 5, 8, 8)), ValueError,
+     r"C=4, got \(2, 5, 8, 8\)"),
+    (lambda: rc.ConvGRUCell(3, 4)(torch.rand(2, 3, 8, 8), torch.rand(2, 4, 4, 4)), ValueError,
+     r"h .*got \(2, 4, 4, 4\)"),
+    (lambda: rc.ConvGRUCell(3, 4).initial_state(torch.rand(3, 8, 8)), ValueError,
+     r"got \(3, 8, 8\)"),
+    (lambda: ta.AttentionHead(4, 3, dim=8).attend(torch.rand(2, 3, 5)), ValueError,
+     r"D=8, got torch.float32 \(2, 3, 5\)"),
+    (lambda: sc.attend_reference(ta.AttentionHead(4, 3, dim=8), torch.rand(3, 8)), ValueError,
+     r"D=8, got torch.float32 \(3, 8\)"),
+    (lambda: sc.lstm_reference(nn.LSTM(4, 5, batch_first=True), torch.rand(2, 3, 6)), ValueError,
+     r"D=4, got torch.float32 \(2, 3, 6\)"),
+    (lambda: sc.lstm_reference(nn.LSTM(4, 5, batch_first=True), "x"), TypeError, "x.*str"),
+    (lambda: sc.attention_reference(torch.rand(2, 3, 4), torch.rand(2, 3, 5), torch.rand(2, 3, 4)),
+     ValueError, r"\(2, 3, 4\), \(2, 3, 5\) and \(2, 3, 4\)"),
+    (lambda: sc.attention_reference("q", torch.rand(2, 3, 4), torch.rand(2, 3, 4)), TypeError,
+     "q.*str"),
+    (lambda: tm.FeatureSequences(tm.FrameFeatures(width=4).freeze(), "videos"), TypeError,
+     "videos.*str"),
+    (lambda: tm.FeatureSequences(tm.FrameFeatures(width=4).freeze(),
+                                 torch.utils.data.TensorDataset(torch.rand(0, 3, 2, 8, 8))),
+     ValueError, "videos.*got 0"),
+])
+def test_temporal_parts_name_what_they_got(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: tc.temporal_receptive_field(2, 3, dilated="yes"), "dilated"),
+    (lambda: tc.TemporalConvHead(4, 3, dilated="yes"), "dilated"),
+    (lambda: sc.attention_macs(4, 8, projections="yes"), "projections"),
+    (lambda: tm.cnn_lstm(3, frozen="yes"), "frozen"),
+    (lambda: tm.cnn_lstm(3, many_to_many="yes"), "many_to_many"),
+])
+def test_temporal_flags_refuse_what_is_not_true_or_false(call, name):
+    with pytest.raises(ValueError, match=f"{name} must be one of False, True, got 'yes'"):
+        call()

@@ -3,6 +3,7 @@ video folders."""
 
 import importlib.util
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -156,6 +157,18 @@ def test_build_model_replaces_the_last_layer_for_another_number_of_classes():
     assert all(torch.equal(a, b) for a, b in zip(same.parameters(), reference.parameters()))
 
 
+@pytest.mark.parametrize(("args", "error", "match"), [
+    (("3D CNN", 0), ValueError, "classes.*got 0"),
+    (("3D CNN", 2.5), ValueError, "classes.*got 2.5"),
+    (("two-stream (LK flow, averaged)", 8), ValueError, "name.*got 'two-stream"),
+])
+def test_build_model_names_a_bad_name_or_class_count(args, error, match):
+    with pytest.raises(error, match=match):
+        train.build_model(*args)
+    with pytest.raises(ValueError, match="seed.*got -1"):
+        train.build_model("3D CNN", 4, seed=-1)
+
+
 def test_wrong_options_are_named(tmp_path, capsys):
     with pytest.raises(SystemExit):
         train.main(["--model", "early fusion", "--resume"])
@@ -170,6 +183,21 @@ def test_wrong_options_are_named(tmp_path, capsys):
     with pytest.raises(ValueError, match="amp .* is for CUDA devices"):
         train.main(["--model", "early fusion", "--sizes", "8", "8", "8", "--device", "cpu",
                     "--amp"])
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    (["--device", "gpu"], "--device gpu: .*got 'gpu'"),
+    (["--device", "cuda:99"], "--device cuda:99: .*got 'cuda:99'"),
+    (["--frame-size", "0", "112"], "--frame-size must be positive, got 0 112"),
+    (["--clip-len", "0"], "--clip-len must be positive, got 0"),
+    (["--test-clips", "-2"], "--test-clips must be positive, got -2"),
+    (["--sizes", "0", "8", "8"], "--sizes must be positive, got 0 8 8"),
+    (["--workers", "-1"], "--workers must be 0 or more, got -1"),
+])
+def test_bad_devices_sizes_and_counts_are_named_before_anything_runs(options, message, capsys):
+    with pytest.raises(SystemExit):
+        train.main(["--model", "early fusion", *options])
+    assert re.search(message, capsys.readouterr().err)
 
 
 def test_ucf101_split_files_choose_the_train_and_test_videos(tmp_path, capsys):
@@ -201,6 +229,8 @@ def test_ucf101_split_files_choose_the_train_and_test_videos(tmp_path, capsys):
     (lambda d: d.WorkerBatches(3, 2), TypeError, "dataset must be a Dataset .*got int"),
     (lambda d: d.WorkerBatches([(0, 0)], 2, worker_init_fn=1), TypeError,
      "worker_init_fn must be callable, got int"),
+    (lambda d: d.WorkerBatches("videos", 2), TypeError, "dataset must be a Dataset .*got str"),
+    (lambda d: d.WorkerBatches([(0, 0)], 1).batch([]), ValueError, r"indices .*got \[\]"),
 ])
 def test_decoding_workers_refuse_bad_arguments(make, error, message):
     from lectures_lib.data import decoding

@@ -81,6 +81,56 @@ def test_flow_clips_rejects_what_is_not_uint8_codes():
         flow_clips.dataset_flows(data.MiniVideos("val", 2, CONFIG), frames=(1, 3))
 
 
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: flow_clips.FlowClips(torch.zeros(2, 2, 1, 4, 4, dtype=torch.uint8), torch.zeros(2),
+                                  flow_clips.FlowQuantiser(1), ("a",)), ValueError,
+     r"labels.*float32"),
+    (lambda: flow_clips.FlowClips(torch.zeros(2, 2, 1, 4, 4, dtype=torch.uint8),
+                                  torch.tensor([0, 3]), flow_clips.FlowQuantiser(1), ("a", "b")),
+     ValueError, r"labels.*\[0, 2\).*3"),
+    (lambda: flow_clips.FlowClips(torch.zeros(2, 2, 1, 4, 4, dtype=torch.uint8), 3,
+                                  flow_clips.FlowQuantiser(1), ("a",)), ValueError, "int labels"),
+    (lambda: flow_clips.FlowClips(torch.zeros(0, 2, 1, 4, 4, dtype=torch.uint8),
+                                  torch.zeros(0, dtype=torch.long), flow_clips.FlowQuantiser(1),
+                                  ("a",)), ValueError, r"codes.*\(0, 2, 1, 4, 4\)"),
+    (lambda: flow_clips.FlowClips(torch.zeros(2, 2, 1, 4, 4, dtype=torch.uint8),
+                                  torch.zeros(2, dtype=torch.long), 4.0, ("a",)), TypeError,
+     "quantiser.*float"),
+    (lambda: flow_clips.clip_flows(torch.rand(1, 3, 3, 16, 16), "lucas_kanade"), TypeError,
+     "method.*'lucas_kanade'"),
+    (lambda: flow_clips.dataset_flows(data.MiniVideos("val", 2, CONFIG), "dis"), TypeError,
+     "method.*'dis'"),
+])
+def test_flow_clips_name_the_argument_and_the_value_they_got(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_dataset_flows_refuses_an_empty_dataset():
+    class NoVideos(torch.utils.data.Dataset):
+        classes = ("a",)
+
+        def __len__(self) -> int:
+            return 0
+
+        def batch(self, indices):
+            raise AssertionError("never asked for a batch")
+
+    with pytest.raises(ValueError, match="dataset.*got 0"):
+        flow_clips.dataset_flows(NoVideos())
+
+
+@pytest.mark.parametrize("flow, match", [
+    (torch.zeros(3, dtype=torch.uint8), "flow.*uint8"),
+    (torch.zeros(3, dtype=torch.int64), "flow.*int64"),
+    (torch.zeros(3, dtype=torch.bool), "flow.*bool"),
+    (torch.tensor([0.0, float("nan")]), "flow.*NaN"),
+])
+def test_quantiser_refuses_what_is_not_float_flow(flow, match):
+    with pytest.raises(ValueError, match=match):
+        flow_clips.FlowQuantiser(4.0).encode(flow)
+
+
 def test_temporal_stream_takes_2L_channels_and_checks_L():
     model = ts.TemporalStream(5, pairs=3, width=4)
     assert model.encoder[0][0].in_channels == 6
@@ -121,6 +171,27 @@ def test_average_fusion_and_a_linear_fusion_that_learns_which_stream_to_trust():
         ts.average_fusion(good, noise[:10])
     with pytest.raises(ValueError, match=r"\(200,\) labels"):
         ts.fit_score_fusion([good, noise], labels[:10])
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda p: ts.ScoreFusion(5)(p[:, :3], p[:, :3]), ValueError, "K=5.*K=3"),
+    (lambda p: ts.ScoreFusion(5)(p, p, p), ValueError, "2 streams.*got 3"),
+    (lambda p: ts.ScoreFusion(5)(p), ValueError, "2 streams.*got 1"),
+    (lambda p: ts.average_fusion(torch.ones(4, 5, dtype=torch.int64)), ValueError, "int64"),
+    (lambda p: ts.average_fusion(p[:0], p[:0]), ValueError, r"\(0, 5\)"),
+    (lambda p: ts.average_fusion(p, "scores"), TypeError, r"probabilities\[1\].*str"),
+    (lambda p: ts.fit_score_fusion([p, p], torch.zeros(4), steps=1), ValueError,
+     "labels.*float32"),
+    (lambda p: ts.fit_score_fusion([p, p], torch.full((4,), 9), steps=1), ValueError,
+     r"labels.*\[0, 5\).*9"),
+    (lambda p: ts.SpatialStream(5, width=2).training_loss(torch.rand(2, 3, 2, 8, 8),
+                                                          torch.zeros(3, dtype=torch.long)),
+     ValueError, r"labels.*\(2,\).*\(3,\)"),
+])
+def test_fusion_heads_name_what_they_got(call, error, match):
+    probabilities = torch.rand(4, 5).softmax(1)
+    with pytest.raises(error, match=match):
+        call(probabilities)
 
 
 def test_fused_streams_evaluate_through_the_shared_loop(videos):

@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import platform
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from torch import nn
 
 from .. import flow
 from ..core.checks import check_choice
-from ..core.devices import seed_everything
+from ..core.devices import as_device, seed_everything
 from ..costs import calculators, timing
 from ..data import mini as data
 from ..flow import clips as flow_clips
@@ -69,6 +70,9 @@ def _first_videos() -> tuple[torch.Tensor, ...]:
 def fingerprint(e: zoo.Entry, recipe: training.Recipe = RECIPE) -> str:
     """A short hash of what produces ``e``'s results: its layers, initial weights, preparation,
     the recipe, and the first videos of each benchmark."""
+    if not isinstance(e, zoo.Entry) or not isinstance(recipe, training.Recipe):
+        raise TypeError(f"expected a zoo.Entry and a training.Recipe, got {type(e).__name__} and "
+                        f"{type(recipe).__name__}")
     model = e.build()
     state = model.state_dict()
     extra = (zoo.PRETRAINING, zoo.I3D_TIME) if e.prepare else ()
@@ -143,10 +147,17 @@ def run(entries: tuple[zoo.Entry, ...] = zoo.ENTRIES, *, benches: tuple[str, ...
         ``{name: {"chapter", "fingerprint", "motion", "biased", "params", "macs",
         "train_seconds", "clips_per_s"}}``, the last two from the motion-only run.
     """
-    device = torch.device(device)
-    results = {}
+    if not isinstance(entries, (tuple, list)) or not entries \
+            or not all(isinstance(e, zoo.Entry) for e in entries):
+        raise ValueError(f"entries must be a non-empty tuple of zoo entries, got {entries!r:.80}")
+    if not isinstance(benches, (tuple, list)) or not benches:
+        raise ValueError(f"benches must be a non-empty tuple of names in {tuple(CONFIGS)}, got "
+                         f"{benches!r}")
     for bench in benches:
         check_choice("bench", bench, tuple(CONFIGS))
+    device = as_device(device)
+    results = {}
+    for bench in benches:
         splits = data.standard_splits(CONFIGS[bench])
         for e in entries:
             seed_everything(RECIPE.seed)
@@ -189,6 +200,11 @@ def write(results: dict[str, dict], path: str | Path | None = None, *, device: s
     """Store ``results`` in ``section`` with the machine that measured them, merged into any
     stored results, in the zoo's order."""
     check_choice("section", section, tuple(SECTIONS))
+    known = [e.name for e in SECTIONS[section]]
+    if not isinstance(results, Mapping) or set(results) - set(known):
+        unknown = sorted(set(results) - set(known)) if isinstance(results, Mapping) else results
+        raise ValueError(f"results must map the {section} section's model names ({known}) to "
+                         f"their rows, got {unknown!r:.80}")
     target = _path(path)
     board = load(target) if target.exists() else {}
     board["machine"] = {"cpu": _cpu_name(), "device": device,

@@ -73,6 +73,9 @@ class VideoClips(Dataset):
         check_choice("on_error", on_error, ("raise", "skip"))
         if not samples:
             raise ValueError(f"samples must list at least one (path, label) under {root}")
+        if isinstance(samples, (str, bytes)) or not all(
+                isinstance(s, (tuple, list)) and len(s) == 2 for s in samples):
+            raise ValueError(f"samples must be (relative path, label) pairs, got {samples!r:.80}")
         bad = [label for _, label in samples if label not in range(len(classes))]
         if bad:
             raise ValueError(f"labels must be in [0, {len(classes)}) for {len(classes)} classes, "

@@ -59,7 +59,8 @@ class WorkerBatches(Dataset):
     def __init__(self, dataset: Dataset, workers: int, *,
                  worker_init_fn: Callable[[int], None] | None = None) -> None:
         check_positive_int(workers=workers)
-        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        if isinstance(dataset, (str, bytes)) or not hasattr(dataset, "__len__") \
+                or not hasattr(dataset, "__getitem__"):
             raise TypeError(f"dataset must be a Dataset of (clip, label) items, "
                             f"got {type(dataset).__name__}")
         if worker_init_fn is not None and not callable(worker_init_fn):
@@ -104,6 +105,8 @@ class WorkerBatches(Dataset):
     def batch(self, indices: list[int]):
         """The items ``indices`` as one batch, decoded in parallel (or already, by
         :meth:`prefetch`)."""
+        if not indices:
+            raise ValueError(f"indices must name at least one item, got {indices!r}")
         self.prefetch(indices)
         items = [f.result() for f in self._ahead.pop((tuple(indices), self.epoch))]
         return default_collate(items)

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.checks import check_int, check_positive_int
+from ..core.checks import check_int, check_positive, check_positive_int
 from ..core.video import batch_to_frames
 from .mini import MiniVideos
-from .synthetic import MiniVideoConfig
+from .synthetic import MiniVideoConfig, check_config
 from .video_io import write_video
 
 __all__ = ["ucf101_class_name", "write_mini_ucf101"]
@@ -32,6 +32,8 @@ __all__ = ["ucf101_class_name", "write_mini_ucf101"]
 def ucf101_class_name(name: str) -> str:
     """A mini class name spelled as UCF-101 spells its classes: ``"square first"`` ->
     ``"SquareFirst"``."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a class name such as 'square first', got {name!r}")
     return "".join(word.capitalize() for word in name.split())
 
 
@@ -57,6 +59,8 @@ def write_mini_ucf101(out: str | Path, *, groups: int = 4, clips_per_group: int 
     """
     check_positive_int(groups=groups, clips_per_group=clips_per_group)
     check_int(1, test_groups=test_groups)
+    check_positive(fps=fps)
+    check_config(config)
     if test_groups >= groups:
         raise ValueError(f"test_groups must leave a group to train on: got {test_groups} of "
                          f"{groups} groups")

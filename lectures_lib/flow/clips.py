@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from ..core.checks import check_positive, check_positive_int, check_tensor
+from ..core.checks import check_labels, check_positive, check_positive_int, check_tensor
 from ..core.protocols import BatchDataset, Labelled
 from ..core.video import check_clips
 from .estimators import lucas_kanade
@@ -39,6 +39,7 @@ def clip_flows(clips: torch.Tensor, method: FlowMethod = lucas_kanade, **options
         ``(B, C, T, H, W) -> (B, 2, T-1, H, W)``: ``T`` frames make ``T - 1`` pairs.
     """
     check_tensor(clips=clips)
+    _check_method(method)
     if clips.ndim != 5:
         raise ValueError(f"expected clips (B, C, T, H, W), got shape {tuple(clips.shape)}")
     check_clips(clips, channels=clips.shape[1])
@@ -50,6 +51,12 @@ def clip_flows(clips: torch.Tensor, method: FlowMethod = lucas_kanade, **options
     second = frames[:, 1:].reshape(B * (T - 1), C, H, W)
     flow = method(first, second, **options)                           # (B*(T-1), 2, H, W)
     return flow.view(B, T - 1, 2, H, W).transpose(1, 2)               # (B, 2, T-1, H, W)
+
+
+def _check_method(method: FlowMethod) -> None:
+    if not callable(method):
+        raise TypeError(f"method must be a flow function such as flow.lucas_kanade (for a name, "
+                        f"see flow.methods.METHODS), got {method!r:.80}")
 
 
 class FlowQuantiser:
@@ -66,8 +73,16 @@ class FlowQuantiser:
         self.bound, self.step = float(bound), float(bound) / 127
 
     def encode(self, flow: torch.Tensor) -> torch.Tensor:
-        """Float flow (pixels) -> uint8 codes, same shape."""
+        """Float flow (pixels) -> uint8 codes, same shape.
+
+        Raises:
+            ValueError: ``flow`` is not floating point, or holds NaN (it has no code).
+        """
         check_tensor(flow=flow)
+        if not flow.is_floating_point():
+            raise ValueError(f"flow must be a floating-point tensor (pixels), got {flow.dtype}")
+        if flow.isnan().any():
+            raise ValueError("flow has NaN values, which no code stores")
         return (flow / self.step).round().clamp(-127, 127).add(127).to(torch.uint8)
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
@@ -93,11 +108,18 @@ class FlowClips(torch.utils.data.Dataset):
 
     def __init__(self, codes: torch.Tensor, labels: torch.Tensor, quantiser: FlowQuantiser,
                  classes: Sequence[str]) -> None:
+        count = len(labels) if isinstance(labels, (list, tuple)) or (
+            isinstance(labels, torch.Tensor) and labels.ndim) else type(labels).__name__
         if not isinstance(codes, torch.Tensor) or codes.dtype != torch.uint8 or codes.ndim != 5 \
-                or codes.shape[1] != 2 or len(labels) != len(codes):
+                or codes.shape[1] != 2 or count != len(codes):
             raise ValueError(f"expected uint8 codes (N, 2, L, H, W) and N labels, got "
                              f"{getattr(codes, 'dtype', type(codes).__name__)} codes of shape "
-                             f"{tuple(getattr(codes, 'shape', ()))} and {len(labels)} labels")
+                             f"{tuple(getattr(codes, 'shape', ()))} and {count} labels")
+        if 0 in codes.shape:
+            raise ValueError(f"codes must have no empty axis, got shape {tuple(codes.shape)}")
+        if not isinstance(quantiser, FlowQuantiser):
+            raise TypeError(f"quantiser must be a FlowQuantiser, got {type(quantiser).__name__}")
+        check_labels(torch.as_tensor(labels), size=len(codes), classes=len(tuple(classes)))
         self.codes, self.labels, self.quantiser = codes, torch.as_tensor(labels), quantiser
         self.classes = tuple(classes)
 
@@ -132,10 +154,13 @@ def dataset_flows(dataset, method: FlowMethod = lucas_kanade, *, frames: slice =
         batch_size: videos per batch.
     """
     check_positive_int(batch_size=batch_size)
+    _check_method(method)
     if (not isinstance(frames, slice) or not isinstance(dataset, BatchDataset)
             or not isinstance(dataset, Labelled)):
         raise TypeError("expected a dataset with batch(indices) and classes, and frames as a "
                         f"slice, got {type(dataset).__name__} and {frames!r}")
+    if not len(dataset):
+        raise ValueError(f"dataset must hold at least one video, got {len(dataset)}")
     quantiser = FlowQuantiser(bound)
     codes, labels = [], []
     for start in range(0, len(dataset), batch_size):

@@ -33,7 +33,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from ..core.checks import check_positive, check_positive_int
+from ..core.checks import check_positive, check_positive_int, check_tensor
 from .ops import (
     Frame,
     gradients,
@@ -51,6 +51,8 @@ def coarse_to_fine(frame0: Frame, frame1: Frame, step: Callable, *, levels: int,
 
     ``step(I0, I1w, flow) -> flow`` refines ``flow`` given ``I1w``, the second frame warped by it.
     """
+    if not callable(step):
+        raise TypeError(f"step must be a function (I0, I1w, flow) -> flow, got {step!r:.80}")
     check_positive_int(levels=levels, warps=warps)
     g0, g1, batched = gray_pair(frame0, frame1)
     p0, p1 = pyramid(g0, levels), pyramid(g1, levels)
@@ -67,7 +69,17 @@ def gaussian_window(x: torch.Tensor, window: int) -> torch.Tensor:
 
     Gaussian weights, not a flat box: a box's averaging has negative frequency response at some
     frequencies, and iterating Lucas–Kanade with it amplifies those ripples of the flow field.
+
+    Shape:
+        ``(B, C, H, W)`` float -> ``(B, C, H, W)``; ``window`` is odd.
     """
+    check_tensor(x=x)
+    if x.ndim != 4 or 0 in x.shape or not x.is_floating_point():
+        raise ValueError(f"x must be a floating-point (B, C, H, W) tensor, got {x.dtype} of shape "
+                         f"{tuple(x.shape)}")
+    check_positive_int(window=window)
+    if window % 2 == 0:
+        raise ValueError(f"window must be odd, got {window}")
     radius = window // 2
     t = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
     g = torch.exp(-0.5 * (t * 6 / window) ** 2)
@@ -133,7 +145,15 @@ _HS_AVERAGE = torch.tensor([[1 / 12, 1 / 6, 1 / 12],
 
 
 def neighbour_average(flow: torch.Tensor) -> torch.Tensor:
-    """Horn & Schunck's weighted mean of each pixel's 8 neighbours, per flow channel."""
+    """Horn & Schunck's weighted mean of each pixel's 8 neighbours, per flow channel.
+
+    Shape:
+        ``(B, 2, H, W)`` -> ``(B, 2, H, W)``.
+    """
+    check_tensor(flow=flow)
+    if flow.ndim != 4 or flow.shape[1] != 2 or 0 in flow.shape or not flow.is_floating_point():
+        raise ValueError(f"flow must be a floating-point (B, 2, H, W) tensor, got {flow.dtype} of "
+                         f"shape {tuple(flow.shape)}")
     kernel = _HS_AVERAGE.to(flow).expand(2, 1, 3, 3)
     return F.conv2d(F.pad(flow, (1, 1, 1, 1), mode="replicate"), kernel, groups=2)
 

@@ -38,6 +38,11 @@ class FlowMethod:
     estimate: Callable
     knobs: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not callable(self.estimate):
+            raise TypeError(f"estimate must be a flow function (frame0, frame1, **knobs) -> flow, "
+                            f"got {self.estimate!r:.80}")
+
 
 METHODS: dict[str, FlowMethod] = {m.key: m for m in (
     FlowMethod("lucas_kanade", "Lucas–Kanade", "LK", lucas_kanade, ("window", "levels")),

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..core.checks import check_int, check_positive_int
+from ..core.checks import check_int, check_positive_int, check_shape, check_tensor
 
 Frame = torch.Tensor | np.ndarray
 _LUMA = (0.299, 0.587, 0.114)    # ITU-R BT.601, as OpenCV's RGB -> gray
@@ -73,8 +73,17 @@ def check_flow(flow: torch.Tensor, *, name: str = "flow") -> None:
         raise ValueError(f"{name} has NaN or infinite values")
 
 
+def _check_images(image: torch.Tensor) -> None:
+    """Raise unless ``image`` is a floating-point ``(B, C, H, W)`` tensor with no empty axis."""
+    check_tensor(image=image)
+    if image.ndim != 4 or 0 in image.shape or not image.is_floating_point():
+        raise ValueError(f"image must be a floating-point (B, C, H, W) tensor (see as_gray), got "
+                         f"{image.dtype} of shape {tuple(image.shape)}")
+
+
 def gradients(image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Central differences ``(I_x, I_y)`` of ``(B, 1, H, W)`` images, edges replicated."""
+    _check_images(image)
     padded = F.pad(image, (1, 1, 1, 1), mode="replicate")          # (B, 1, H+2, W+2)
     ix = (padded[..., 1:-1, 2:] - padded[..., 1:-1, :-2]) / 2
     iy = (padded[..., 2:, 1:-1] - padded[..., :-2, 1:-1]) / 2
@@ -148,7 +157,11 @@ def pyramid(image: torch.Tensor, levels: int) -> list[torch.Tensor]:
     """``levels`` images, each half the size of the one before (blurred, then subsampled).
 
     Returns the coarsest first. Stops early when the next level would be under 8 pixels.
+
+    Shape:
+        image ``(B, C, H, W)`` float -> ``levels`` (or fewer) ``(B, C, h, w)``.
     """
+    _check_images(image)
     check_positive_int(levels=levels)
     out = [image]
     while len(out) < levels and min(out[-1].shape[-2:]) >= 16:
@@ -158,7 +171,16 @@ def pyramid(image: torch.Tensor, levels: int) -> list[torch.Tensor]:
 
 
 def resize_flow(flow: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Resample a flow field to ``size = (H, W)`` and scale its vectors by the same factors."""
+    """Resample a flow field to ``size = (H, W)`` and scale its vectors by the same factors.
+
+    Shape:
+        flow ``(B, 2, h, w)`` -> ``(B, 2, H, W)``.
+    """
+    check_tensor(flow=flow)
+    if flow.ndim != 4 or flow.shape[1] != 2 or 0 in flow.shape or not flow.is_floating_point():
+        raise ValueError(f"flow must be a floating-point (B, 2, H, W) tensor, got {flow.dtype} of "
+                         f"shape {tuple(flow.shape)}")
+    check_shape("size", size, rank=2)
     H, W = flow.shape[-2:]
     up = F.interpolate(flow, size=size, mode="bilinear", align_corners=False)
     return up * up.new_tensor([size[1] / W, size[0] / H]).view(1, 2, 1, 1)
@@ -191,6 +213,11 @@ def endpoint_error(flow: torch.Tensor, truth: torch.Tensor, *, mask: torch.Tenso
     if mask is not None:
         if not isinstance(mask, torch.Tensor) or mask.shape[-2:] != (H, W) or mask.ndim > 3:
             raise ValueError(f"mask must be a (H, W) or (B, H, W) tensor with H, W = {H}, {W}")
+        if mask.dtype != torch.bool:
+            raise ValueError(f"mask must be a bool tensor (True: scored), got {mask.dtype}")
+        if mask.ndim == 3 and (flow.ndim != 4 or mask.shape[0] not in (1, flow.shape[0])):
+            raise ValueError(f"mask (B, H, W) must have the flow's B, got mask "
+                             f"{tuple(mask.shape)} for flow {tuple(flow.shape)}")
         keep = keep & mask.to(flow.device, torch.bool)
     keep = keep.expand_as(error)
     if not keep.flatten(-2).any(-1).all():

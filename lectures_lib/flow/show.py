@@ -186,7 +186,7 @@ def plot_flow(frame: Frame, flow: torch.Tensor, *, step: int | None = None,
     image = _frame(frame, (H, W))
     check_positive(arrow_scale=arrow_scale, width=width)
     columns = (2 if W <= 1.6 * H else 1) if columns is None else columns
-    if columns not in (1, 2):
+    if isinstance(columns, bool) or columns not in (1, 2):
         raise ValueError(f"columns must be 1 or 2, got {columns}")
     if width > 7.5:
         raise ValueError(f"width must be at most 7.5 inches, got {width}")

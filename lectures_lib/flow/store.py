@@ -180,6 +180,8 @@ def precompute_flow(paths: Iterable[str | os.PathLike], out_dir: str | os.PathLi
     if not isinstance(spec, FlowStoreSpec):
         raise TypeError(f"spec must be a FlowStoreSpec, got {type(spec).__name__}")
     check_choice("on_error", on_error, ("raise", "skip"))
+    if log is not None and not callable(log):
+        raise TypeError(f"log must be a function of one line (e.g. print) or None, got {log!r:.80}")
     paths = list(paths)
     folders = [flow_folder(p, out_dir, root=root) for p in paths]
     if len(set(folders)) < len(folders):

@@ -31,7 +31,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..core.checks import check_choice, check_mapping, check_module, check_positive_int
+from ..core.checks import (
+    check_choice,
+    check_mapping,
+    check_module,
+    check_positive_int,
+    check_shape,
+)
+from ..core.video import check_clips
 
 INITS = ("mean", "centre", "repeat")
 """mean: repeat / Kt (the paper); centre: middle frame only; repeat: not a fixed point."""
@@ -82,6 +89,8 @@ class InflatedConv3d(nn.Conv3d):
                  dilation: tuple[int, int, int] = (1, 1, 1), groups: int = 1, bias: bool = True,
                  time_padding: str = "zeros") -> None:
         check_choice("time_padding", time_padding, TIME_PADDINGS)
+        check_shape("kernel_size", kernel_size, rank=3)
+        check_shape("stride", stride, rank=3)
         self.time_padding = time_padding
         self.time_pad = padding[0] if time_padding == "replicate" else 0
         inner = (padding[0] - self.time_pad, *padding[1:])
@@ -89,6 +98,7 @@ class InflatedConv3d(nn.Conv3d):
                          bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_clips(x, channels=self.in_channels)
         if self.time_pad:
             x = F.pad(x, (0, 0, 0, 0, self.time_pad, self.time_pad), mode="replicate")
         return super().forward(x)
@@ -200,6 +210,9 @@ def inflate(model: nn.Module, *, time_kernel: int = 3, init: str = "mean",
     if layers is not None:
         check_mapping(layers=layers)
     layers = dict(layers or {})
+    for name, value in layers.items():
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            raise ValueError(f"layers[{name!r}] must be a (Kt, time stride) pair, got {value!r}")
     names = {name for name, m in model.named_modules() if isinstance(m, _TIMED)}
     if unknown := sorted(set(layers) - names):
         raise ValueError(f"layers names {unknown}, which are not convs or pools of the model; "

@@ -186,7 +186,11 @@ def nonlocal_cost(channels: int, size: tuple[int, int, int], *, inner_channels: 
     inner = channels // 2 if inner_channels is None else inner_channels
     check_positive_int(channels=channels, inner_channels=inner)
     check_shape("size", size, rank=3)
+    if not isinstance(subsample, bool):
+        raise TypeError(f"subsample must be True or False, got {subsample!r}")
     T, H, W = size
+    if subsample and min(H, W) < 2:
+        raise ValueError(f"subsample needs H, W >= 2 (it halves them), got size {tuple(size)}")
     N = T * H * W
     M = T * (H // 2) * (W // 2) if subsample else N
     return NonLocalCost(queries=N, keys=M, conv_macs=4 * N * channels * inner,

@@ -124,6 +124,8 @@ def scaled(channels: int, beta: float) -> int:
         channels: the Slow pathway's channels.
         beta: the channel ratio, in ``(0, 1]``.
     """
+    check_positive_int(channels=channels)
+    check_fraction(beta=beta)
     n = round(beta * channels)
     if n < 1:
         raise ValueError(f"beta x channels = {beta} x {channels} rounds to {n}: "
@@ -170,6 +172,7 @@ class Bottleneck(nn.Module):
         self.relu = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_clips(x, channels=self.branch[0].in_channels)
         return self.relu(self.branch(x) + self.shortcut(x))     # (B, C_out, T, H/s, W/s)
 
 
@@ -182,6 +185,8 @@ def res_stage(stage: Stage, in_channels: int, *, pathway: str, beta: float = 1.0
         pathway: "slow" (the row's widths) or "fast" (widths times ``beta``, its time kernel).
         beta: the Fast pathway's channel ratio.
     """
+    if not isinstance(stage, Stage):
+        raise TypeError(f"stage must be a Stage row, got {type(stage).__name__}")
     check_choice("pathway", pathway, ("slow", "fast"))
     fast = pathway == "fast"
     width, out = (scaled(stage.width, beta), scaled(stage.out, beta)) if fast else (stage.width,
@@ -201,6 +206,7 @@ def lateral_channels(design: str, fast_channels: int, alpha: int) -> int:
         alpha: the frame-rate ratio.
     """
     check_choice("design", design, LATERALS)
+    check_positive_int(fast_channels=fast_channels, alpha=alpha)
     return {"time_to_channel": alpha, "time_strided_sampling": 1,
             "time_strided_conv": 2}[design] * fast_channels
 
@@ -228,7 +234,7 @@ class Lateral(nn.Module):
     def __init__(self, design: str, fast_channels: int, alpha: int) -> None:
         super().__init__()
         check_positive_int(fast_channels=fast_channels, alpha=alpha)
-        self.design, self.alpha = design, alpha
+        self.design, self.alpha, self.fast_channels = design, alpha, fast_channels
         self.out_channels = lateral_channels(design, fast_channels, alpha)
         self.conv = (nn.Sequential(
             nn.Conv3d(fast_channels, self.out_channels, (5, 1, 1), (alpha, 1, 1), (2, 0, 0),
@@ -236,6 +242,7 @@ class Lateral(nn.Module):
             if design == "time_strided_conv" else None)
 
     def forward(self, fast: torch.Tensor) -> torch.Tensor:
+        check_clips(fast, channels=self.fast_channels)
         B, C, T, H, W = fast.shape
         if T % self.alpha:
             raise ValueError(f"the Fast pathway's T={T} frames are not divisible by "

@@ -29,7 +29,13 @@ import torch
 from torch import nn
 
 from ..core.blocks import frame_encoder, max_pool_classifier
-from ..core.checks import check_int, check_positive, check_positive_int
+from ..core.checks import (
+    check_int,
+    check_labels,
+    check_positive,
+    check_positive_int,
+    check_tensor,
+)
 from ..core.devices import seeded
 from ..core.speed import use_channels_last
 from ..core.video import check_clips
@@ -104,6 +110,7 @@ class SpatialStream(SingleFrameCNN):
         pick = torch.randint(T, (B,)).to(x.device)
         frames = x[torch.arange(B, device=x.device), :, pick]         # (B, C, H, W)
         logits = self.frame_logits(frames.unsqueeze(2))[:, 0]         # (B, 1, K) -> (B, K)
+        check_labels(y, size=B, classes=logits.shape[1])
         return nn.functional.cross_entropy(logits, y), logits.log_softmax(1)
 
 
@@ -124,9 +131,14 @@ def two_stream_models(num_classes: int = 8, pairs: int = 10, *,
 
 
 def _check_probabilities(probabilities: Sequence[torch.Tensor]) -> None:
+    check_tensor(**{f"probabilities[{i}]": p for i, p in enumerate(probabilities)})
     shapes = {tuple(getattr(p, "shape", ())) for p in probabilities}
     if not probabilities or len(shapes) != 1 or len(next(iter(shapes))) != 2:
         raise ValueError(f"expected streams' probabilities, each (N, K) of one shape, got {shapes}")
+    shape = next(iter(shapes))
+    if 0 in shape or not all(p.is_floating_point() for p in probabilities):
+        raise ValueError(f"expected streams' probabilities, each (N, K) floats with N, K >= 1, got "
+                         f"{[p.dtype for p in probabilities]} of shape {shape}")
 
 
 def average_fusion(*probabilities: torch.Tensor) -> torch.Tensor:
@@ -153,6 +165,11 @@ class ScoreFusion(nn.Module):
 
     def forward(self, *probabilities: torch.Tensor) -> torch.Tensor:
         _check_probabilities(probabilities)
+        K = self.linear.out_features
+        streams, classes = len(probabilities), probabilities[0].shape[1]
+        if streams * K != self.linear.in_features or classes != K:
+            raise ValueError(f"expected {self.linear.in_features // K} streams' probabilities with "
+                             f"K={K} classes, got {streams} with K={classes}")
         scores = torch.cat([p.clamp_min(1e-6).log() for p in probabilities], 1)  # (N, S*K)
         return self.linear(scores)
 
@@ -171,6 +188,7 @@ def fit_score_fusion(probabilities: Sequence[torch.Tensor], labels: torch.Tensor
     labels = torch.as_tensor(labels)
     if labels.shape != (N,):
         raise ValueError(f"expected ({N},) labels, got {tuple(labels.shape)}")
+    check_labels(labels, size=N, classes=K)
     torch.manual_seed(0)
     fusion = ScoreFusion(K, len(probabilities))
     optimiser = torch.optim.LBFGS(fusion.parameters(), max_iter=steps,

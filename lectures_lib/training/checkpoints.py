@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 import random
 from pathlib import Path
 
@@ -20,7 +21,20 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from ..core.checks import check_int, check_module
 from .distributed import is_main, world_size
+
+
+def _check_parts(model: nn.Module, optimiser: object, scheduler: object, recipe: object) -> None:
+    check_module(model=model)
+    if not isinstance(optimiser, torch.optim.Optimizer):
+        raise TypeError(f"optimiser must be a torch.optim.Optimizer, "
+                        f"got {type(optimiser).__name__}")
+    if not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
+        raise TypeError(f"scheduler must be a torch LRScheduler, got {type(scheduler).__name__}")
+    if not dataclasses.is_dataclass(recipe) or isinstance(recipe, type):
+        raise TypeError(f"recipe must be a dataclass instance (a training.Recipe), got "
+                        f"{type(recipe).__name__}")
 
 
 def _rng_states() -> dict:
@@ -54,7 +68,17 @@ def save_checkpoint(path: str | Path, *, model: nn.Module, optimiser: torch.opti
         epoch: the last finished epoch.
         recipe: a dataclass (the training recipe), saved as a dict and checked on resume.
         history: the per-epoch records so far.
+
+    Raises:
+        TypeError: ``model``, ``optimiser``, ``scheduler``, ``recipe`` or ``history`` is not what
+            it says.
+        ValueError: ``epoch`` is not an integer >= 0.
     """
+    _check_parts(model, optimiser, scheduler, recipe)
+    check_int(0, epoch=epoch)
+    if not isinstance(history, list):
+        raise TypeError(f"history must be a list of per-epoch records, got "
+                         f"{type(history).__name__}")
     if is_main():
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,15 +104,34 @@ def load_checkpoint(path: str | Path, *, model: nn.Module, optimiser: torch.opti
 
     Returns:
         the last finished epoch and the history so far.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        TypeError: ``model``, ``optimiser``, ``scheduler`` or ``recipe`` is not what it says.
+        ValueError: the file is not a checkpoint of :func:`save_checkpoint`, or was made with
+            another recipe or for a model of other shapes.
     """
+    _check_parts(model, optimiser, scheduler, recipe)
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint to resume from at {path}")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as err:
+        raise ValueError(f"{path} is not a checkpoint written by save_checkpoint: "
+                         f"{str(err).splitlines()[0]}") from err
+    keys = {"model", "optimiser", "scheduler", "epoch", "history", "recipe", "rng"}
+    if not isinstance(state, dict) or not keys <= set(state):
+        raise ValueError(f"{path} is not a checkpoint written by save_checkpoint: it holds "
+                         f"{sorted(state) if isinstance(state, dict) else type(state).__name__}")
     if state["recipe"] != dataclasses.asdict(recipe):
         raise ValueError(f"the checkpoint {path} was trained with {state['recipe']}, "
                          f"not {dataclasses.asdict(recipe)}: resume with the same recipe")
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as err:
+        raise ValueError(f"the checkpoint {path} holds another model's weights: "
+                         f"{' '.join(str(err).split())}") from err
     optimiser.load_state_dict(state["optimiser"])
     scheduler.load_state_dict(state["scheduler"])
     _set_rng_states(state["rng"])

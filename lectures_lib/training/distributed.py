@@ -20,6 +20,7 @@ VLDB 2020, arXiv:2006.15704.
 
 from __future__ import annotations
 
+import numbers
 import os
 
 import torch
@@ -27,8 +28,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
-from ..core.checks import check_positive_int
-from ..core.devices import Inputs, seed_everything
+from ..core.checks import check_int, check_module, check_positive_int
+from ..core.devices import Inputs, as_device, seed_everything
 from ..core.protocols import OwnLoss
 from ..data.batching import BatchDataset, batches, batches_of, shuffled_order
 
@@ -43,9 +44,19 @@ def setup(device: torch.device | str | None = None) -> torch.device:
 
     Returns:
         this process's device.
+
+    Raises:
+        ValueError: ``device`` is not a device name, or names a CUDA or MPS device this machine
+            does not have.
     """
-    device = torch.device(device if device is not None else
-                          "cuda" if torch.cuda.is_available() else "cpu")
+    device = as_device(device if device is not None else
+                       "cuda" if torch.cuda.is_available() else "cpu")
+    mps = getattr(torch.backends, "mps", None)
+    if (device.type == "cuda" and (not torch.cuda.is_available()
+                                   or (device.index or 0) >= torch.cuda.device_count())) \
+            or (device.type == "mps" and not (mps is not None and mps.is_available())):
+        have = f"{torch.cuda.device_count()} CUDA devices" if device.type == "cuda" else "no MPS"
+        raise ValueError(f"device must be one this machine has, got {str(device)!r} ({have})")
     if "RANK" not in os.environ or dist.is_initialized():
         return device
     if device.type == "cuda":
@@ -99,6 +110,8 @@ def wrap(model: nn.Module, device: torch.device) -> nn.Module:
         model: the model, already on ``device``.
         device: this process's device.
     """
+    check_module(model=model)
+    device = as_device(device)
     step = _TrainingLoss(model)
     if world_size() == 1:
         return step
@@ -118,6 +131,10 @@ def share(indices: list[int]) -> tuple[list[int], float]:
     Args:
         indices: the global batch's dataset indices, in the order every rank agrees on.
     """
+    if not isinstance(indices, (list, tuple)) or not indices:
+        raise ValueError(f"indices must be a non-empty list of dataset indices, "
+                         f"got {indices!r:.80}")
+    check_int(0, **{f"indices[{i}]": j for i, j in enumerate(indices)})
     parts = torch.tensor_split(torch.tensor(indices), world_size())
     part = parts[rank()].tolist()
     if not part:
@@ -137,6 +154,7 @@ def global_batches(dataset: Dataset, batch_size: int, *, seed: int):
         seed: fixes the shuffled order, as in ``batching.batches``.
     """
     check_positive_int(batch_size=batch_size)
+    check_int(0, seed=seed)
     order = shuffled_order(len(dataset), seed).tolist()
     parts, weights = zip(*(share(order[i:i + batch_size])
                            for i in range(0, len(order), batch_size)))
@@ -157,6 +175,7 @@ def epoch_batches(dataset: Dataset, batch_size: int, *, seed: int):
         batch_size: the global batch size.
         seed: fixes the shuffled order; with several processes, also each rank's random state.
     """
+    check_int(0, seed=seed)
     if world_size() == 1:
         for x, y in batches(dataset, batch_size, shuffle=True, seed=seed):
             yield x, y, 1.0
@@ -167,6 +186,9 @@ def epoch_batches(dataset: Dataset, batch_size: int, *, seed: int):
 
 def all_sum(*values: float) -> list[float]:
     """Each value summed over the ranks (the values themselves with one process)."""
+    for i, v in enumerate(values):                    # NaN may come (a diverged loss): no check
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"values[{i}] must be a number, got {v!r:.80}")
     if world_size() == 1:
         return list(values)
     total = torch.tensor(values, dtype=torch.float64)

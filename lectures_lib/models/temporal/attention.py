@@ -78,6 +78,7 @@ class AttentionHead(nn.Module):
 
     def attend(self, z: torch.Tensor) -> torch.Tensor:
         """Multi-head self-attention (fused ``scaled_dot_product_attention``): ``(B, T, dim)``."""
+        check_sequences(z, self.out.in_features)
         B, T, E = z.shape
         q, k, v = self.qkv(z).view(B, T, 3, self.heads, E // self.heads).permute(2, 0, 3, 1, 4)
         # (B, T, 3E) -> 3 x (B, heads, T, E/heads)

@@ -29,6 +29,7 @@ def temporal_receptive_field(layers: int, kernel_size: int, *, dilated: bool = F
         dilated: ``d_l = 2**l`` (from 0) instead of 1.
     """
     check_positive_int(layers=layers, kernel_size=kernel_size)
+    check_choice("dilated", dilated, (False, True))
     return 1 + sum((kernel_size - 1) * (2 ** i if dilated else 1) for i in range(layers))
 
 
@@ -65,6 +66,7 @@ class TemporalConvHead(nn.Module):
         check_positive_int(features=features, num_classes=num_classes, layers=layers,
                            kernel_size=kernel_size, hidden=hidden)
         check_choice("padding", padding, ("valid", "same"))
+        check_choice("dilated", dilated, (False, True))
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {kernel_size}")
         self.features = features

@@ -24,8 +24,9 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ...core.checks import check_positive_int
+from ...core.checks import check_choice, check_positive_int, check_tensor
 from .attention import AttentionHead
+from .sequences import check_sequences
 
 
 def lstm_macs(length: int, input_size: int, hidden: int, *, batch: int = 1) -> int:
@@ -54,6 +55,7 @@ def attention_macs(length: int, dim: int, *, batch: int = 1, projections: bool =
         projections: include the four projections.
     """
     check_positive_int(length=length, dim=dim, batch=batch)
+    check_choice("projections", projections, (False, True))
     return batch * (2 * length ** 2 * dim + (4 * length * dim ** 2 if projections else 0))
 
 
@@ -80,6 +82,7 @@ def lstm_reference(lstm: nn.LSTM, x: torch.Tensor) -> torch.Tensor:
     if not isinstance(lstm, nn.LSTM) or lstm.num_layers != 1 or lstm.bidirectional \
             or not lstm.batch_first or lstm.proj_size:
         raise ValueError("expected a one-layer, one-directional, batch-first nn.LSTM")
+    check_sequences(x, lstm.input_size)
     B, T, D = x.shape
     H = lstm.hidden_size
     h, c, out = x.new_zeros(B, H), x.new_zeros(B, H), []
@@ -99,6 +102,12 @@ def attention_reference(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> to
     Shape:
         ``q, k, v (..., T, E) -> (..., T, E)``, as ``F.scaled_dot_product_attention``.
     """
+    check_tensor(q=q, k=k, v=v)
+    if (q.ndim < 2 or not q.ndim == k.ndim == v.ndim or q.shape[:-2] != k.shape[:-2]
+            or k.shape[:-1] != v.shape[:-1] or q.shape[-1] != k.shape[-1]
+            or not all(t.is_floating_point() for t in (q, k, v))):
+        raise ValueError(f"expected float q (..., T, E), k (..., S, E) and v (..., S, E'), got "
+                         f"{tuple(q.shape)}, {tuple(k.shape)} and {tuple(v.shape)}")
     weights = (q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])).softmax(-1)  # (..., T, T)
     return weights @ v                                                     # (..., T, E)
 
@@ -111,6 +120,7 @@ def attend_reference(head: AttentionHead, z: torch.Tensor) -> torch.Tensor:
     """
     if not isinstance(head, AttentionHead):
         raise TypeError(f"expected an AttentionHead, got {type(head).__name__}")
+    check_sequences(z, head.out.in_features)
     B, T, E = z.shape
     q, k, v = head.qkv(z).view(B, T, 3, head.heads, E // head.heads).permute(2, 0, 3, 1, 4)
     # (B, T, 3E) -> 3 x (B, heads, T, E/heads)

@@ -24,7 +24,7 @@ from torch import nn
 
 from ...core.blocks import max_pool_classifier
 from ...core.checks import check_choice, check_positive_int
-from ...core.video import check_clips
+from ...core.video import check_clips, check_layout
 
 
 class ConvRNNCell(nn.Module):
@@ -60,12 +60,26 @@ class ConvRNNCell(nn.Module):
 
     def initial_state(self, x: torch.Tensor) -> torch.Tensor:
         """Zeros of the state's shape for input ``x``."""
+        check_layout(x, "(N, C, H, W)", channels=self.w_x.in_channels, dtype="float")
         N, _, H, W = x.shape
         s = self.stride
         return x.new_zeros(N, self.hidden_channels, -(-H // s), -(-W // s))
 
+    def _state(self, x: torch.Tensor, h: torch.Tensor | None) -> torch.Tensor:
+        """``h``, checked against input ``x``, or zeros when it is None (:meth:`initial_state`)."""
+        if h is None:
+            return self.initial_state(x)
+        check_layout(x, "(N, C, H, W)", channels=self.w_x.in_channels, dtype="float")
+        check_layout(h, "(N, C, H, W)", channels=self.hidden_channels, dtype="float")
+        N, _, H, W = x.shape
+        s = self.stride
+        if h.shape != (N, self.hidden_channels, -(-H // s), -(-W // s)):
+            raise ValueError(f"h must be the state (N, C_h, H/s, W/s) of an input "
+                             f"{tuple(x.shape)}, got {tuple(h.shape)}")
+        return h
+
     def forward(self, x: torch.Tensor, h: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.initial_state(x) if h is None else h
+        h = self._state(x, h)
         return torch.tanh(self.w_h(h) + self.w_x(x))
 
 
@@ -101,7 +115,7 @@ class ConvGRUCell(ConvRNNCell):
                            bias=False)
 
     def forward(self, x: torch.Tensor, h: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.initial_state(x) if h is None else h
+        h = self._state(x, h)
         wz, wr, w = self.w_x(x).chunk(3, dim=1)                 # 3 x (N, C_h, H/s, W/s)
         uz, ur = self.w_h(h).chunk(2, dim=1)                    # 2 x (N, C_h, H/s, W/s)
         z, r = torch.sigmoid(wz + uz), torch.sigmoid(wr + ur)

@@ -28,7 +28,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from ...core.blocks import GlobalMaxPool, frame_encoder
-from ...core.checks import check_labels, check_positive_int, check_tensor
+from ...core.checks import check_choice, check_labels, check_positive_int, check_tensor
 from ...core.devices import model_device
 from ...core.protocols import OwnLoss
 from ...core.video import check_clips, fold_time, unfold_time
@@ -72,6 +72,7 @@ class FrameFeatures(nn.Module):
                  frozen: bool = False) -> None:
         super().__init__()
         check_positive_int(in_channels=in_channels, width=width, grid=grid)
+        check_choice("frozen", frozen, (False, True))
         self.in_channels, self.dim = in_channels, 2 * width * grid ** 2
         self.encoder = frame_encoder(in_channels, width)
         self.pool = GlobalMaxPool() if grid == 1 else \
@@ -126,6 +127,7 @@ class LSTMHead(nn.Module):
                  many_to_many: bool = False) -> None:
         super().__init__()
         check_positive_int(features=features, num_classes=num_classes, hidden=hidden)
+        check_choice("many_to_many", many_to_many, (False, True))
         self.features, self.many_to_many = features, many_to_many
         self.lstm = nn.LSTM(features, hidden, batch_first=True)
         self.classifier = nn.Linear(hidden, num_classes)
@@ -206,6 +208,11 @@ class FeatureSequences(Dataset):
         if not isinstance(features, FrameFeatures) or not features.frozen:
             raise ValueError("features must be a frozen FrameFeatures (call .freeze() first)")
         check_positive_int(batch_size=batch_size)
+        if not isinstance(videos, Dataset):
+            raise TypeError(f"videos must be a Dataset of (clip, label) items, "
+                            f"got {type(videos).__name__}")
+        if not len(videos):
+            raise ValueError(f"videos must hold at least one video, got {len(videos)}")
         device = model_device(features)
         features.eval()
         parts, labels = [], []
