@@ -88,12 +88,12 @@ def test_layer_costs_on_meta_equal_a_real_run():
 
 
 @pytest.mark.parametrize("call, error, match", [
-    (lambda: ByteSize(-5), ValueError, "bytes must be an integer >= 0, got -5"),
-    (lambda: ByteSize(1.5), TypeError, "bytes must be an integer, got 1.5"),
+    (lambda: ByteSize(-5), ValueError, "bytes.*-5"),
+    (lambda: ByteSize(1.5), TypeError, "bytes.*1.5"),
     (lambda: raw_video_size(height=480, width=640, fps=float("inf"), seconds=1), ValueError,
-     "fps must be a positive number, got inf"),
+     "fps.*inf"),
     (lambda: calculators.count_params("model"), TypeError,
-     "model must be a torch.nn.Module, got str"),
+     "model.*str"),
     (lambda: calculators.count_macs(nn.Conv2d(3, 4, 3), (1, 1, 8, 8)), ValueError,
      r"cannot take an input of shape \(1, 1, 8, 8\): .*to have 3 channels"),
     (lambda: calculators.count_macs(nn.Conv2d(3, 4, 3), (1, 3, 2, 2)), ValueError,
@@ -103,7 +103,7 @@ def test_layer_costs_on_meta_equal_a_real_run():
     (lambda: calculators.layer_costs(nn.Conv3d(3, 4, 3), (1, 3, 4, 8, 8)), ValueError,
      r"cannot take an input of shape \(1, 1, 3, 4, 8, 8\)"),
     (lambda: calculators.layer_costs("conv", (3, 4, 8, 8)), TypeError,
-     "model must be a torch.nn.Module, got str"),
+     "model.*str"),
 ])
 def test_wrong_calls_name_what_was_expected(call, error, match):
     with pytest.raises(error, match=match):

