@@ -90,6 +90,17 @@ def test_order_task_label_is_which_object_flashes_first():
         assert (square_t < disk_t) == (i % 2 == 0)
 
 
+def test_every_flash_of_the_order_task_changes_the_colour():
+    """An object flashes white: none may be near-white already, or its flash is a size change."""
+    cfg = data.MiniVideoConfig(task="order")
+    colours = np.concatenate([synthetic.sample_params(cfg, 0, "train", i)["colour"][0]
+                              for i in range(60)])                  # (120, 3)
+    assert (1 - colours).max(axis=1).min() >= 0.7                      # some channel far from 1
+    motion = np.concatenate([synthetic.sample_params(data.MiniVideoConfig(), 0, "train", i)
+                             ["colour"][0] for i in range(60)])
+    assert (motion > 0.9).all(axis=1).any()                            # the motion task keeps it
+
+
 def test_clips_multi_clips_and_epochs():
     cfg = data.MiniVideoConfig(frames=24)
     train = data.MiniVideos("train", 4, cfg, clip_len=16)

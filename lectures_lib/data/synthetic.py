@@ -27,6 +27,9 @@ TINTS = np.array([[.55, .35, .30], [.30, .50, .35], [.30, .38, .58], [.55, .50, 
                   [.48, .30, .52], [.28, .50, .52], [.50, .42, .42], [.38, .42, .32]], np.float32)
 PALETTE = np.array([[1, .9, .1], [.1, .9, 1], [1, .3, .8], [.2, 1, .3], [1, .55, 0],
                     [.95, .95, .95]], np.float32)
+# The order task's objects flash white, so they are drawn without the near-white colour: every
+# flash is then a change of colour that a frame shows, not only a change of size.
+ORDER_PALETTE = PALETTE[:-1]
 SHAPES = ("disk", "square", "diamond", "triangle")
 NOISE_BANK_SIZE = 64   # noise patterns per dataset; each video picks one and a time offset
 
@@ -166,9 +169,10 @@ def sample_params(cfg: MiniVideoConfig, seed: int, split: str, index: int) -> di
         np.array([[label % len(SHAPES) if biased else rng.integers(len(SHAPES))]])
     occluded = rng.random() < cfg.occlusion
     start = rng.integers(0, cfg.frames // 2)
+    palette = ORDER_PALETTE if cfg.task == "order" else PALETTE
     params |= {
         "label": np.array([label]), "shape": shapes,
-        "colour": PALETTE[rng.choice(len(PALETTE), objects, replace=False)][None],
+        "colour": palette[rng.choice(len(palette), objects, replace=False)][None],
         "tint": TINTS[label % len(TINTS) if biased else rng.integers(len(TINTS))][None]
                 * rng.uniform(0.85, 1.15),
         "freq": (rng.uniform(1 / 16, 1 / 6, (1, 3, 1)) *
