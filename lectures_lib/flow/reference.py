@@ -62,17 +62,20 @@ def farneback(frame0: Frame, frame1: Frame, *, pyr_scale: float = 0.5, levels: i
 
     Why: a classic, fast dense method to check our own against. Each neighbourhood is fitted by a
     quadratic polynomial; a shift of the image shifts the polynomial, and comparing the two fits
-    gives the displacement, refined coarse to fine. Known limit: at 112 x 112 OpenCV 5 builds no
-    coarser level at all (the flow is bit-identical with ``levels`` 1, 3 or 8; at 128 x 128 it
-    builds them), so it cannot follow more than about 6 px of motion on
-    :mod:`lectures_lib.flow.truth`'s textures; :func:`dis` with the ``"medium"`` preset can.
-    Needs OpenCV (see :func:`lectures_lib.data.video_io.opencv`).
+    gives the displacement, refined coarse to fine. Known limit: OpenCV keeps only pyramid levels
+    at least 32 px on a side and makes ``levels + 1`` passes, so at 112 x 112 every ``levels`` of 1
+    or more gives the same two levels, 56 and 112 px, and a bit-identical flow (OpenCV's
+    ``levels=0``, full size alone, differs). From 56 px it follows about 6 px of motion on
+    :mod:`lectures_lib.flow.truth`'s textures, not their 9.4-px shift; at 128 x 128, ``levels`` of 2
+    or more adds a 32-px level and it follows that shift. :func:`dis` with the ``"medium"`` preset
+    follows it at 112 px. Needs OpenCV (see :func:`lectures_lib.data.video_io.opencv`).
 
     Args:
         frame0, frame1: frames ``I_t`` and ``I_{t+1}`` (see :func:`lectures_lib.flow.as_gray`);
             they are rounded to uint8 gray before OpenCV sees them.
         pyr_scale: size ratio between pyramid levels (< 1).
-        levels: pyramid levels (1: no pyramid).
+        levels: pyramid levels below the full-size frame, as OpenCV counts them (it makes
+            ``levels + 1`` passes, and drops levels under 32 px a side); at least 1 here.
         window: side of the averaging window in pixels.
         iterations: iterations per pyramid level.
         poly_n: side of the neighbourhood of each polynomial fit (5 or 7 is typical).
