@@ -75,10 +75,10 @@ def median_seconds(run: Callable[[], object], *, repeats: int = 7, warmup: int =
                    min_seconds: float = 0.05, device: torch.device = torch.device("cpu")) -> float:
     """Median seconds of one call of ``run``: ``warmup`` untimed calls, then ``repeats`` timings.
 
-    Each timing loops ``run`` as many times as needed to last ``min_seconds`` (decided once, after
-    warm-up) and divides, so short calls rise above the clock's and the scheduler's noise. A call
-    that lasts ``min_seconds`` on its own is timed once per sample, and the run that found this
-    out is the first sample (a slow pass is not run once more than asked).
+    Each timing loops ``run`` as many times as fit in ``min_seconds`` (at least once; decided
+    once, after warm-up) and divides, so short calls rise above the clock's and the scheduler's
+    noise. A call that lasts ``min_seconds`` on its own is timed once per sample, and the run that
+    found this out is the first sample (a slow pass is not run once more than asked).
     """
     if not callable(run):
         raise TypeError(f"run must be a function of no arguments, got {type(run).__name__}")

@@ -162,7 +162,8 @@ class Conv2Plus1D(nn.Sequential):
     """A 3x3x3 conv factorised into a 1x3x3 spatial conv, a ReLU, and a 3x1x1 temporal conv.
 
     With ``mid_channels`` from :func:`conv2plus1d_mid_channels` it has (nearly) the parameters of
-    the 3x3x3 conv it replaces, one more nonlinearity, and a different cost.
+    the 3x3x3 conv it replaces and, at stride 1, its multiply-adds too; what it adds is one more
+    nonlinearity, and what differs is the measured time of two smaller convs.
 
     Args:
         in_channels, out_channels: channels in and out.
