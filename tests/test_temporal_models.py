@@ -60,6 +60,40 @@ def test_frame_features_grid_keeps_where_things_are():
     assert tm.FrameFeatures(width=8, grid=2)(x).shape == (2, 8, 64)
 
 
+def test_frame_feature_vectors_are_the_max_over_space_of_its_maps():
+    torch.manual_seed(0)
+    features = tm.FrameFeatures(width=8).eval()
+    x = torch.rand(CLIP)
+    maps = features.maps(x)
+    assert maps.shape == (2, features.map_channels, 8, 2, 2) == (2, 16, 8, 2, 2)
+    torch.testing.assert_close(maps.amax((3, 4)).transpose(1, 2), features(x))   # (B, T, D)
+    with pytest.raises(ValueError, match=r"C=3, got \(2, 8, 3, 16, 16\)"):
+        features.maps(torch.rand(2, 8, 3, 16, 16))
+
+
+def test_recurrent_conv_net_runs_on_stored_feature_maps():
+    """Ballas et al.'s setting: a GRU-RCN over a frozen CNN's maps, stored once, trained by the
+    book's loop; stride 1 keeps the maps' size."""
+    torch.manual_seed(0)
+    config = data.MiniVideoConfig(task="order", frames=8, height=16, width=16, speed=(0.1, 0.2))
+    videos = data.MiniVideos("train", 8, config)
+    features = tm.FrameFeatures(width=4).freeze()
+    maps = tm.FeatureSequences(features, videos, batch_size=3, maps=True)
+    assert maps.features.shape == (8, 8, 8, 2, 2)                    # (N, D', T, h, w)
+    torch.testing.assert_close(maps.batch([2])[0], features.maps(videos.batch([2])[0]))
+    head = rc.RecurrentConvNet(2, in_channels=features.map_channels, channels=(6,), stride=1)
+    assert [tuple(h.shape) for h in head.states(maps.batch([0, 1])[0])] == [(2, 6, 2, 2)]
+    training.fit(head, maps, recipe=training.Recipe(epochs=1, batch_size=4), verbose=False)
+    assert 0 <= evaluation.evaluate(head, maps).accuracy <= 1
+
+
+def test_recur_is_the_cell_step_given_the_input_conv():
+    torch.manual_seed(0)
+    for cell in (rc.ConvRNNCell(3, 4, stride=2), rc.ConvGRUCell(3, 4, stride=2)):
+        x, h = torch.rand(2, 3, 8, 8), torch.rand(2, 4, 4, 4)
+        torch.testing.assert_close(cell.recur(cell.w_x(x), h), cell(x, h))
+
+
 def test_frozen_features_build_no_graph_and_keep_batchnorm_fixed():
     torch.manual_seed(0)
     model = tm.cnn_lstm(2, frozen=True).train()
@@ -265,6 +299,13 @@ def test_bad_input_is_named():
      r"h .*got \(2, 4, 4, 4\)"),
     (lambda: rc.ConvGRUCell(3, 4).initial_state(torch.rand(3, 8, 8)), ValueError,
      r"got \(3, 8, 8\)"),
+    (lambda: rc.ConvGRUCell(3, 4).recur(torch.rand(2, 12, 8, 8), torch.rand(2, 4, 4, 4)),
+     ValueError, r"h .*wx \(2, 12, 8, 8\).*got \(2, 4, 4, 4\)"),
+    (lambda: rc.ConvGRUCell(3, 4).recur(torch.rand(2, 4, 8, 8), torch.rand(2, 4, 8, 8)),
+     ValueError, r"C=12, got \(2, 4, 8, 8\)"),
+    (lambda: rc.RecurrentConvNet(2, stride=0), ValueError, "stride.*0"),
+    (lambda: rc.RecurrentConvNet(2, in_channels=16, stride=1)(torch.rand(2, 3, 4, 2, 2)),
+     ValueError, r"C=16, got \(2, 3, 4, 2, 2\)"),
     (lambda: ta.AttentionHead(4, 3, dim=8).attend(torch.rand(2, 3, 5)), ValueError,
      r"D=8, got torch.float32 \(2, 3, 5\)"),
     (lambda: sc.attend_reference(ta.AttentionHead(4, 3, dim=8), torch.rand(3, 8)), ValueError,
@@ -293,6 +334,7 @@ def test_temporal_parts_name_what_they_got(call, error, match):
     (lambda: sc.attention_macs(4, 8, projections="yes"), "projections"),
     (lambda: tm.cnn_lstm(3, frozen="yes"), "frozen"),
     (lambda: tm.cnn_lstm(3, many_to_many="yes"), "many_to_many"),
+    (lambda: tm.FeatureSequences(tm.FrameFeatures(width=4).freeze(), [], maps="yes"), "maps"),
 ])
 def test_temporal_flags_refuse_what_is_not_true_or_false(call, name):
     with pytest.raises(ValueError, match=f"{name} must be one of False, True, got 'yes'"):

@@ -13,8 +13,9 @@ a 2-D CNN on every frame and hands the sequence of feature vectors to a sequence
 :class:`SequenceModel` joins a :class:`FrameFeatures` and a head. A *frozen* :class:`FrameFeatures`
 builds no autograd graph through the CNN: the memory saving the lecture mentions. Heads take
 ``(B, T, D)`` features, so they can also train on features computed once
-(:class:`FeatureSequences`). The recurrent convolutional network is in
-:mod:`lectures_lib.models.temporal.recurrent`; costs and reference implementations in
+(:class:`FeatureSequences`; with ``maps=True`` it stores the maps before the max over space,
+``(B, D', T, h, w)``, for a recurrent convolutional network). The recurrent convolutional network
+is in :mod:`lectures_lib.models.temporal.recurrent`; costs and reference implementations in
 :mod:`lectures_lib.models.temporal.costs`.
 
 Reference: Donahue et al., 2015, "Long-term Recurrent Convolutional Networks for Visual
@@ -61,7 +62,8 @@ class FrameFeatures(nn.Module):
         frozen: use the CNN as a fixed feature extractor.
 
     Shape:
-        ``(B, C, T, H, W) -> (B, T, D)``.
+        ``(B, C, T, H, W) -> (B, T, D)``; :meth:`maps`: ``(B, D', T, H/8, W/8)`` with
+        ``D' = map_channels = 2 * width``.
 
     Reference:
         Donahue et al., 2015 (CVPR, arXiv 1411.4389): a 2-D CNN per frame, its features fed to an
@@ -74,6 +76,7 @@ class FrameFeatures(nn.Module):
         check_positive_int(in_channels=in_channels, width=width, grid=grid)
         check_choice("frozen", frozen, (False, True))
         self.in_channels, self.dim = in_channels, 2 * width * grid ** 2
+        self.map_channels = 2 * width
         self.encoder = frame_encoder(in_channels, width)
         self.pool = GlobalMaxPool() if grid == 1 else \
             nn.Sequential(nn.AdaptiveMaxPool2d(grid), nn.Flatten())   # (N, D', g, g) -> (N, D)
@@ -94,12 +97,27 @@ class FrameFeatures(nn.Module):
             self.encoder.eval()
         return self
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Every frame's feature map: ``(B, C, T, H, W) -> (B*T, D', H/8, W/8)``."""
         check_clips(x, channels=self.in_channels)
-        B, C, T, H, W = x.shape
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
-            maps = self.encoder(fold_time(x))                   # (B*T, C, H, W) -> (B*T, D, h, w)
-            return unfold_time(self.pool(maps), T)              # (B*T, D) -> (B, T, D)
+            return self.encoder(fold_time(x))                   # (B*T, C, H, W) -> (B*T, D', h, w)
+
+    def maps(self, x: torch.Tensor) -> torch.Tensor:
+        """Every frame's feature map before the max over space, as a clip of maps.
+
+        Why: a recurrent convolutional network runs on maps, which keep *where* things are;
+        Ballas et al. (2016, arXiv 1511.06432) run theirs on a pretrained 2-D CNN's maps.
+
+        Shape:
+            ``(B, C, T, H, W) -> (B, D', T, H/8, W/8)`` with ``D' =`` :attr:`map_channels`.
+        """
+        maps = self._encode(x)                                  # (B*T, D', h, w)
+        return unfold_time(maps, x.shape[2]).transpose(1, 2)    # -> (B, D', T, h, w)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        maps = self._encode(x)                                  # (B*T, D', h, w)
+        return unfold_time(self.pool(maps), x.shape[2])         # (B*T, D) -> (B, T, D)
 
 
 class LSTMHead(nn.Module):
@@ -195,19 +213,32 @@ class FeatureSequences(Dataset):
     Why: with the CNN frozen, its output never changes, so computing it once (as feature
     extractors are used in practice) makes training a temporal head cost only the head.
 
+    ``maps=True`` stores every frame's feature map before the max over space
+    (:meth:`FrameFeatures.maps`), laid out as a clip, for a recurrent convolutional network
+    (:class:`~lectures_lib.models.temporal.recurrent.RecurrentConvNet` with
+    ``in_channels = D'``) to train on, as Ballas et al. train theirs on a pretrained CNN's maps.
+
     Args:
         features: a frozen :class:`FrameFeatures`.
         videos: a dataset of ``(clip, label)`` items with ``classes`` (e.g. a ``MiniVideos``).
         batch_size: clips per forward pass while extracting.
+        maps: store feature maps instead of vectors.
 
     Shape:
-        item: ``(T, D)`` features and an int label; :meth:`batch` gives ``(B, T, D)``.
+        item: ``(T, D)`` features and an int label; :meth:`batch` gives ``(B, T, D)``. With
+        ``maps=True``: item ``(D', T, H/8, W/8)``, batch ``(B, D', T, H/8, W/8)``.
+
+    Reference:
+        Ballas et al., 2016, "Delving Deeper into Convolutional Networks for Learning Video
+        Representations" (ICLR, arXiv 1511.06432), for the maps.
     """
 
-    def __init__(self, features: FrameFeatures, videos: Dataset, *, batch_size: int = 256) -> None:
+    def __init__(self, features: FrameFeatures, videos: Dataset, *, batch_size: int = 256,
+                 maps: bool = False) -> None:
         if not isinstance(features, FrameFeatures) or not features.frozen:
             raise ValueError("features must be a frozen FrameFeatures (call .freeze() first)")
         check_positive_int(batch_size=batch_size)
+        check_choice("maps", maps, (False, True))
         if not isinstance(videos, Dataset):
             raise TypeError(f"videos must be a Dataset of (clip, label) items, "
                             f"got {type(videos).__name__}")
@@ -215,10 +246,11 @@ class FeatureSequences(Dataset):
             raise ValueError(f"videos must hold at least one video, got {len(videos)}")
         device = model_device(features)
         features.eval()
+        extract = features.maps if maps else features
         parts, labels = [], []
         with torch.no_grad():
             for x, y in batches(videos, batch_size):
-                parts.append(features(x.to(device)).cpu())
+                parts.append(extract(x.to(device)).cpu())
                 labels.append(torch.as_tensor(y))
         self.features, self.labels = torch.cat(parts), torch.cat(labels)
         self.classes = tuple(getattr(videos, "classes", ()))
