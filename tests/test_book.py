@@ -1,5 +1,6 @@
 """Structural tests of the book: TOC, setup cells, portability, stored outputs, environment."""
 
+import base64
 import json
 import re
 
@@ -106,6 +107,30 @@ def test_chapter_follows_the_template(path):
         assert heading in markdown, f"missing {heading}"
     assert "hide-cell" in json.dumps([c.metadata.get("tags", []) for c in nb.cells]) or \
         ":class: dropdown" in markdown, "exercise solutions hide behind a toggle"
+
+
+FONT_SIZE = re.compile(r"fontsize\s*=\s*(\d+(?:\.\d+)?)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_figures_fit_a_phone(path):
+    """Every stored figure is at most the page's width (6 inches at 100 dpi, with a little room
+    for the tight bounding box); no chapter sets text below 13 pt or restyles the book."""
+    for number, cell in enumerate(code_cells(path), 1):
+        assert "rcParams" not in cell.source, f"cell {number}: the style is plotting.book_style()"
+        small = [float(v) for v in FONT_SIZE.findall(cell.source) if float(v) < 13]
+        assert not small, f"cell {number}: text of {small} pt is too small on a phone"
+        for output in cell.outputs:
+            png = output.get("data", {}).get("image/png")
+            if png:
+                width = int.from_bytes(base64.b64decode(png)[16:20], "big")
+                assert width <= 620, f"cell {number}: a figure {width} px wide (at most 620)"
+
+
+def test_library_sets_no_text_smaller_than_13_pt():
+    for path in (ROOT / "lectures_lib").rglob("*.py"):
+        small = [float(v) for v in FONT_SIZE.findall(path.read_text()) if float(v) < 13]
+        assert not small, f"{path.name}: text of {small} pt is too small on a phone"
 
 
 def test_every_widget_has_a_static_twin_on_the_website():

@@ -15,6 +15,7 @@ from lectures_lib import flow  # noqa: E402
 from lectures_lib.flow import reference as flow_reference
 from lectures_lib.flow import show as flow_show
 from lectures_lib.flow import truth as flow_truth
+from lectures_lib.viz import plotting
 
 
 @pytest.fixture(autouse=True)
@@ -242,7 +243,7 @@ def test_plot_flow_has_four_image_panels_and_labelled_colorbars():
     pair = flow_truth.moving_object((3, 2), size=32)
     fig = flow_show.plot_flow(pair.frame0, pair.flow, step=4, max_magnitude=5.0, title="object")
     panels = [ax for ax in fig.axes if ax.get_subplotspec() is not None and ax.images]
-    assert len(panels) == 4 and fig.get_size_inches()[0] <= 7.5
+    assert len(panels) == 4 and fig.get_size_inches()[0] <= plotting.PAGE_WIDTH
     labels = {ax.get_ylabel() for ax in fig.axes}
     assert {"u (px)", "v (px)"} <= labels and fig.get_suptitle() == "object"
     arrows = panels[0].collections[0]
@@ -284,14 +285,14 @@ def test_flow_to_color_keeps_the_largest_true_vector_inside_the_wheel():
 def test_plot_flow_layout_options():
     pair = flow_truth.translation((1.0, 0.5), size=32)
     one = flow_show.plot_flow(pair.frame0, pair.flow, columns=1, width=4.0, arrow_scale=3)
-    two = flow_show.plot_flow(pair.frame0, pair.flow, columns=2, width=7.5)
+    two = flow_show.plot_flow(pair.frame0, pair.flow, columns=2, width=6.0)
     assert one.get_size_inches()[0] == 4.0 and one.get_size_inches()[1] > two.get_size_inches()[1]
     assert "x3" in one.axes[0].get_title()                           # magnified arrows say so
     wide = flow_show.plot_flow(torch.rand(16, 40), torch.zeros(2, 16, 40))
     assert wide.get_size_inches()[1] > two.get_size_inches()[1] / 2  # wide frames: one column
     thin = flow_show.quiver(plt.figure().add_subplot(), pair.flow, width=0.02)
     assert thin.width == 0.02
-    for bad in ({"columns": 3}, {"width": 8.0}, {"width": 1.0}):
+    for bad in ({"columns": 3}, {"width": 6.5}, {"width": 1.0}):
         with pytest.raises(ValueError):
             flow_show.plot_flow(pair.frame0, pair.flow, **bad)
     plt.close("all")

@@ -50,7 +50,7 @@ def test_plot_sampling_rows():
     fig = plotting.plot_sampling(20, {"all": np.arange(20), "clips": np.array([[0, 2], [1, 3]])},
                                  fps=10)
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["all", "clips"]
+    assert [t.get_text() for t in ax.texts] == ["all", "clips"]      # each above its row
     assert len(ax.collections) == 3                           # one scatter per row and per clip
 
 
@@ -78,7 +78,7 @@ def test_show_and_animate_labelled_clips():
     clips = torch.rand(3, 3, 8, 10, 12, generator=torch.Generator().manual_seed(0))
     fig = show.show_clips(clips, [0, 2, 1], ["a", "b", "c"], frames=4)
     assert len(fig.axes) == 12
-    assert [fig.axes[i * 4].get_ylabel() for i in range(3)] == ["a", "c", "b"]
+    assert [fig.axes[i * 4].get_title(loc="left") for i in range(3)] == ["a", "c", "b"]
     html = show.animate_clips(clips, [0, 2, 1], ["a", "b", "c"], ncols=2, alt="three clips").data
     assert len(re.findall(r"frames\[\d+\] = ", html)) == 8                   # one per time step
     with pytest.raises(ValueError, match="got 2 labels for 3 clips"):
@@ -87,7 +87,8 @@ def test_show_and_animate_labelled_clips():
 
 def test_book_style_sets_readable_defaults():
     plotting.book_style()
-    assert plt.rcParams["font.size"] == 12 and plt.rcParams["xtick.labelsize"] == 11
+    assert plt.rcParams["font.size"] == 15 and plt.rcParams["xtick.labelsize"] == 14
+    assert min(v for k, v in plotting.BOOK_STYLE.items() if "size" in k) >= 14
 
 
 def test_tile_places_clips_in_a_grid():

@@ -179,7 +179,7 @@ def plot_flow(frame: Frame, flow: torch.Tensor, *, step: int | None = None,
             says so when it is not 1), for flows of a few pixels.
         columns: panels per row, 1 or 2; None: 2, or 1 for frames more than 1.6 times as wide as
             they are tall.
-        width: figure width in inches, at most 7.5 (the page's width).
+        width: figure width in inches, at most 6 (the page's width, ``viz.plotting.PAGE_WIDTH``).
     """
     flow = _single(flow)
     H, W = flow.shape[-2:]
@@ -188,8 +188,8 @@ def plot_flow(frame: Frame, flow: torch.Tensor, *, step: int | None = None,
     columns = (2 if W <= 1.6 * H else 1) if columns is None else columns
     if isinstance(columns, bool) or columns not in (1, 2):
         raise ValueError(f"columns must be 1 or 2, got {columns}")
-    if width > 7.5:
-        raise ValueError(f"width must be at most 7.5 inches, got {width}")
+    if width > 6.0:
+        raise ValueError(f"width must be at most 6 inches, got {width}")
     # Inches: each panel has a side strip (colour bar or wheel: bar, then room for its ticks).
     font = plt.rcParams["font.size"] / 72                                # text height, inches
     bar, ticks, gap, margin = 0.12, 3.4 * font, 0.2, 0.05
@@ -253,7 +253,7 @@ def flow_panels(fields: Mapping[str, torch.Tensor], *, max_magnitude: float | No
         under: title -> a frame drawn faintly under that flow (30% gray, 70% colour), for flows
             that mean little without the picture they move.
         legend: draw the colour wheel as the last panel.
-        width: figure width in inches, at most 7.5 (the page's width).
+        width: figure width in inches, at most 6 (the page's width, ``viz.plotting.PAGE_WIDTH``).
     """
     if not isinstance(fields, Mapping) or not fields:
         raise ValueError(f"fields must be a non-empty mapping of title -> flow, got "
@@ -265,8 +265,8 @@ def flow_panels(fields: Mapping[str, torch.Tensor], *, max_magnitude: float | No
     (H, W), = sizes
     check_positive_int(columns=columns)
     check_positive(width=width)
-    if width > 7.5:
-        raise ValueError(f"width must be at most 7.5 inches, got {width}")
+    if width > 6.0:
+        raise ValueError(f"width must be at most 6 inches, got {width}")
     under = dict(under or {})
     if unknown := sorted(set(under) - set(flows)):
         raise ValueError(f"under names flows that fields does not hold: {unknown}")

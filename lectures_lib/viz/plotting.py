@@ -24,10 +24,16 @@ from ..core.checks import (
 from ..costs.calculators import raw_video_size
 from ..costs.receptive_field import Row
 
-BOOK_STYLE = {"figure.dpi": 100, "font.size": 12, "axes.titlesize": 12, "axes.labelsize": 12,
-              "xtick.labelsize": 11, "ytick.labelsize": 11, "legend.fontsize": 11}
-"""Sizes for the page: a 7.5-inch figure at 100 dpi is shown about at its size, and its smallest
-text (11 pt) then reads like the body text. Every figure function here defaults to 7.5 inches."""
+PAGE_WIDTH = 6.0
+"""The widest figure, in inches. At 100 dpi it is 600 px: the page shows it at its size on a
+desktop, and a 390-px phone at about 60 %."""
+
+BOOK_STYLE = {"figure.dpi": 100, "font.size": 15, "axes.titlesize": 15, "axes.labelsize": 15,
+              "xtick.labelsize": 14, "ytick.labelsize": 14, "legend.fontsize": 14,
+              "figure.titlesize": 16}
+"""Sizes for the page and for a phone: on a :data:`PAGE_WIDTH` figure, the smallest text (14 pt,
+about 19 px) is about 11 px tall on a 390-px phone and reads like the body text on a desktop.
+Every figure function here defaults to :data:`PAGE_WIDTH`."""
 
 
 def book_style() -> None:
@@ -74,7 +80,7 @@ class Table:
 
 
 def plot_sampling(num_frames: int, rows: Mapping[str, np.ndarray], *, fps: float,
-                  width: float = 7.5) -> Figure:
+                  width: float = PAGE_WIDTH) -> Figure:
     """Which frames each sampler takes: one timeline row per sampler.
 
     Args:
@@ -93,18 +99,21 @@ def plot_sampling(num_frames: int, rows: Mapping[str, np.ndarray], *, fps: float
                 or idx.min() < 0 or idx.max() >= num_frames):
             raise ValueError(f"rows[{name!r}] must be (N,) or (num_clips, clip_len) frame indices "
                              f"in [0, {num_frames}), got {idx.dtype} {idx.shape}")
-    fig, ax = plt.subplots(figsize=(width, 0.55 * len(rows) + 1.2))
+    fig, ax = plt.subplots(figsize=(width, 0.75 * len(rows) + 1.3))
     colours = plt.get_cmap("tab10").colors
-    for y, idx in enumerate(rows.values()):
+    for y, (name, idx) in enumerate(rows.items()):
         clips = np.atleast_2d(np.asarray(idx))
-        offsets = np.linspace(0.2, -0.2, len(clips)) if len(clips) > 1 else [0.0]
+        offsets = np.linspace(0.1, -0.3, len(clips)) if len(clips) > 1 else [-0.1]
         for k, (clip, dy) in enumerate(zip(clips, offsets)):  # overlapping clips stay visible
             ax.scatter(clip, np.full(len(clip), dy - y), s=12,
                        marker="|" if len(clip) > 60 else "o",
                        color=colours[k % len(colours)], linewidths=1)
-    ax.set_yticks(-np.arange(len(rows)), list(rows))
+        # The row's name above it: the full width stays for the frames, on a phone too.
+        ax.text(1, 0.15 - y, name, va="bottom", zorder=3,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+    ax.set_yticks([])
     ax.set_xlim(-2, num_frames + 1)
-    ax.set_ylim(-len(rows) + 0.5, 0.5)
+    ax.set_ylim(-len(rows) + 0.5, 0.6)
     ax.set_xlabel("frame index")
     top = ax.secondary_xaxis("top", functions=(lambda f: f / fps, lambda s: s * fps))
     top.set_xlabel("seconds")
@@ -114,7 +123,7 @@ def plot_sampling(num_frames: int, rows: Mapping[str, np.ndarray], *, fps: float
 
 
 def plot_raw_sizes(resolutions: Mapping[str, tuple[int, int]], *, fps: Sequence[float] = (5, 30),
-                   seconds: float = 60.0, width: float = 7.5) -> Figure:
+                   seconds: float = 60.0, width: float = PAGE_WIDTH) -> Figure:
     """The static twin of the raw-size explorer: bytes per ``seconds`` for each resolution and fps.
 
     Args:
@@ -129,7 +138,7 @@ def plot_raw_sizes(resolutions: Mapping[str, tuple[int, int]], *, fps: Sequence[
     if np.ndim(fps) != 1 or not len(fps):
         raise ValueError(f"fps must be a non-empty sequence of frame rates, got {fps!r}")
     check_positive(width=width, **{f"fps[{i}]": rate for i, rate in enumerate(fps)})
-    fig, ax = plt.subplots(figsize=(width, 3.6))
+    fig, ax = plt.subplots(figsize=(width, 4))
     names = list(resolutions)
     bar = 0.8 / len(fps)
     for k, rate in enumerate(fps):
@@ -138,8 +147,8 @@ def plot_raw_sizes(resolutions: Mapping[str, tuple[int, int]], *, fps: Sequence[
         xs = np.arange(len(names)) + (k - (len(fps) - 1) / 2) * bar
         ax.bar(xs, gib, bar, label=f"{rate:g} fps")
         for x, g in zip(xs, gib):
-            ax.annotate(f"{g:.3g}", (x, g), ha="center", va="bottom", fontsize=11)
-    ax.set_xticks(np.arange(len(names)), names)
+            ax.annotate(f"{g:.3g}", (x, g), ha="center", va="bottom", fontsize=13)
+    ax.set_xticks(np.arange(len(names)), [n.replace(" ", "\n", 1) for n in names])
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.01, not 10^-2
     ax.set_ylabel(f"GiB per {seconds:g} s (uint8 RGB)")
@@ -149,7 +158,7 @@ def plot_raw_sizes(resolutions: Mapping[str, tuple[int, int]], *, fps: Sequence[
 
 
 def plot_histories(histories: Mapping[str, object], *, key: str = "val_acc",
-                   chance: float | None = None, width: float = 7.5) -> Figure:
+                   chance: float | None = None, width: float = PAGE_WIDTH) -> Figure:
     """Learning curves: ``key`` (e.g. validation accuracy) per epoch, one line per model."""
     check_mapping(histories=histories)
     check_positive(width=width)
@@ -186,7 +195,7 @@ def plot_confusion(confusion, classes: Sequence[str], *, title: str = "", ax=Non
     ax.imshow(confusion, cmap="Blues")
     for (i, j), n in np.ndenumerate(confusion):
         if n:
-            ax.text(j, i, str(n), ha="center", va="center", fontsize=11,
+            ax.text(j, i, str(n), ha="center", va="center", fontsize=13,
                     color="white" if n > confusion.max() / 2 else "black")
     ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right")
     ax.set_yticks(range(len(classes)), classes)
@@ -198,7 +207,7 @@ def plot_confusion(confusion, classes: Sequence[str], *, title: str = "", ax=Non
     return fig
 
 
-def plot_rf_growth(tables: Mapping[str, Sequence], *, width: float = 7.5) -> Figure:
+def plot_rf_growth(tables: Mapping[str, Sequence], *, width: float = PAGE_WIDTH) -> Figure:
     """Receptive field after each layer, in time (T) and in space (H), one line per model.
 
     Args:
@@ -210,7 +219,7 @@ def plot_rf_growth(tables: Mapping[str, Sequence], *, width: float = 7.5) -> Fig
     if not all(rows and all(isinstance(r, Row) for r in rows) for rows in tables.values()):
         raise ValueError("tables must map each model name to a non-empty list of receptive-field "
                          "Rows (from receptive_fields)")
-    fig, axes = plt.subplots(1, 2, figsize=(width, 3.3), sharex=True)
+    fig, axes = plt.subplots(1, 2, figsize=(width, 3.8), sharex=True, layout="constrained")
     styles = [("-", 9), ("--", 6), (":", 4)]                       # coinciding lines stay visible
     for k, (name, rows) in enumerate(tables.items()):
         line, size = styles[k % len(styles)]
@@ -218,12 +227,12 @@ def plot_rf_growth(tables: Mapping[str, Sequence], *, width: float = 7.5) -> Fig
             ax.plot(range(1, len(rows) + 1), [r.rf[axis] for r in rows], ls=line, marker="o",
                     markersize=size, label=name)
     longest = max(len(rows) for rows in tables.values())
-    for ax, what in zip(axes, ("time: frames seen (T)", "space: pixels seen (H = W)")):
+    for ax, what in zip(axes, ("time: frames seen (T)", "space: pixels (H = W)")):
         ax.set_title(what)
         ax.set_xlabel("layer")
         ax.set_xticks(range(1, longest + 1))
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("receptive field")
-    axes[0].legend(frameon=False)
-    fig.tight_layout()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", frameon=False,
+               ncols=min(len(tables), 3), handlelength=1.6, columnspacing=1.0)  # hides no line
     return fig

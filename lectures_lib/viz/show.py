@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 
 from ..core.checks import check_int, check_labels, check_positive, check_positive_int
 from ..core.video import batch_to_frames, check_layout
+from .plotting import PAGE_WIDTH
 
 
 def _as_frames(frames: np.ndarray) -> np.ndarray:
@@ -31,7 +32,7 @@ def _as_frames(frames: np.ndarray) -> np.ndarray:
 
 
 def show_frames(frames: np.ndarray, *, indices: Sequence[int] | None = None, ncols: int = 8,
-                titles: Sequence[str] | None = None, width: float = 7.5) -> Figure:
+                titles: Sequence[str] | None = None, width: float = PAGE_WIDTH) -> Figure:
     """A strip (or grid) of frames, titled with their indices unless ``titles`` are given.
 
     Args:
@@ -130,7 +131,7 @@ def tile_clips(clips: np.ndarray, ncols: int, pad: int = 2) -> np.ndarray:
 
 
 def show_clips(clips, labels: Sequence[int], classes: Sequence[str], *, frames: int = 6,
-               width: float = 7.5) -> Figure:
+               width: float = PAGE_WIDTH) -> Figure:
     """One row per clip, ``frames`` evenly spaced frames each, labelled with the clip's class.
 
     Args:
@@ -146,21 +147,22 @@ def show_clips(clips, labels: Sequence[int], classes: Sequence[str], *, frames: 
     N, T = video.shape[:2]
     check_labels(torch.as_tensor(labels), size=N, classes=len(classes))
     shown = np.linspace(0, T - 1, frames).round().astype(int)
-    fig, axes = plt.subplots(N, frames, squeeze=False, figsize=(width, width / frames * N * 1.02))
+    # The class above each row and the times under the last: the frames get the whole width.
+    fig, axes = plt.subplots(N, frames, squeeze=False, layout="constrained",
+                             figsize=(width, (width / frames + 0.3) * N + 0.3))
     for i in range(N):
         for j, t in enumerate(shown):
             axes[i, j].imshow(video[i, t])
             axes[i, j].set_xticks([])
             axes[i, j].set_yticks([])
-            if i == 0:
-                axes[i, j].set_title(f"t={t}")
-        axes[i, 0].set_ylabel(classes[int(labels[i])], rotation=0, ha="right", va="center")
-    fig.tight_layout(pad=0.3)
+            if i == N - 1:
+                axes[i, j].set_xlabel(f"t={t}")
+        axes[i, 0].set_title(classes[int(labels[i])], loc="left")
     return fig
 
 
 def animate_clips(clips, labels: Sequence[int], classes: Sequence[str], *, alt: str,
-                  fps: float = 6, ncols: int = 4, width: float = 7.5) -> HTML:
+                  fps: float = 6, ncols: int = 4, width: float = PAGE_WIDTH) -> HTML:
     """The clips playing side by side in one scrubbable animation, each titled with its class.
 
     Args:
@@ -199,7 +201,7 @@ def animate_clips(clips, labels: Sequence[int], classes: Sequence[str], *, alt: 
 
 
 def show_receptive_field(frames: np.ndarray, field: tuple, *, title: str = "", every: int = 2,
-                         width: float = 7.5, ax_row=None) -> Figure:
+                         width: float = PAGE_WIDTH, ax_row=None) -> Figure:
     """Frames of a clip with one unit's receptive field drawn on them.
 
     Args:
@@ -231,7 +233,7 @@ def show_receptive_field(frames: np.ndarray, field: tuple, *, title: str = "", e
                                        edgecolor="red", linewidth=1.5))
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(f"t={t}", fontsize=11)
+        ax.set_title(f"t={t}", fontsize=13)
     ax_row[0].set_ylabel(title, rotation=0, ha="right", va="center")
     return fig
 

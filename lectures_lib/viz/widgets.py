@@ -178,7 +178,7 @@ def flow_explorer(pairs: Mapping[str, tuple]) -> w.VBox:
         with out:
             out.clear_output(wait=True)
             shown = {method.label: estimate} | ({"truth": truth} if truth is not None else {})
-            flow_show.flow_panels(shown, frame=g0, columns=4, width=7.5)
+            flow_show.flow_panels(shown, frame=g0, columns=4, width=6.0)
             plt.show()
 
     for control in (pair, method, *controls.values()):
